@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make demo`: build what is missing, then serve the demo database on localhost.
+#   scripts/demo.sh [--reset]   --reset drops the demo database and builds it again.
+source "$(dirname "$0")/common.sh"
+
+DB=${LMC_DEMO_DB:-lmc_demo}
+PORT=${LMC_HTTP_PORT:-8069}
+RESET=0
+for arg in "$@"; do
+    case "$arg" in
+        --reset) RESET=1 ;;
+        *) die "Unknown option $arg. Usage: scripts/demo.sh [--reset]" ;;
+    esac
+done
+
+port_taken() {
+    python3 - "$1" <<'PYEOF'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)
+PYEOF
+}
+port_taken "$PORT" && die "Port $PORT is already in use (another Odoo?). Stop that server or run: LMC_HTTP_PORT=8070 make demo"
+
+ensure_odoo_src
+ensure_system_packages
+ensure_venv
+ensure_postgres
+
+CONF=$LMC_STATE/odoo-demo.conf
+write_config "$CONF" "http_port = $PORT" "dbfilter = ^$DB\$" "list_db = False" "db_name = $DB"
+if [ $RESET -eq 1 ] && db_exists "$DB"; then
+    say "Dropping demo database $DB (--reset)"
+    drop_db "$DB"
+fi
+ensure_db "$CONF" "$DB" 1 changed
+
+cat <<MSG
+
+  lot_margin_control demo
+    URL:       http://localhost:$PORT/odoo/action-stock.action_production_lot_form
+    Database:  $DB
+    Login:     admin
+    Password:  admin
+  (Ctrl+C stops the server; 'make demo' again restarts it in seconds.)
+
+MSG
+exec "$PY" "$ODOO_BIN" -c "$CONF" -d "$DB" --http-port "$PORT"

@@ -1,0 +1,26 @@
+"""Linters run with the tests: ruff (check + format) and pylint-odoo's Odoo checks."""
+
+import subprocess
+
+from lmc_helpers import PYTHON, REPO_ROOT
+
+PYTHON_TREES = ["lot_margin_control", "tests", "bench", "setup.py", "conftest.py"]
+
+
+def _run(*command):
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_check():
+    result = _run(PYTHON, "-m", "ruff", "check", *PYTHON_TREES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format():
+    result = _run(PYTHON, "-m", "ruff", "format", "--check", *PYTHON_TREES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pylint_odoo():
+    result = _run(PYTHON, "-m", "pylint", "--rcfile=.pylintrc", "lot_margin_control")
+    assert result.returncode == 0, result.stdout + result.stderr
