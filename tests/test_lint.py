@@ -4,7 +4,11 @@ import subprocess
 
 from lmc_helpers import PYTHON, REPO_ROOT
 
-PYTHON_TREES = ["lot_margin_control", "tests", "bench", "setup.py", "conftest.py"]
+PYTHON_TREES = [
+    path
+    for path in ("lot_margin_control", "tests", "bench", "setup.py", "conftest.py")
+    if (REPO_ROOT / path).exists()
+]
 
 
 def _run(*command):
