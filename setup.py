@@ -26,12 +26,12 @@ def _packages():
 
 
 def _data_files():
-    """Every non-Python file the addon ships (XML, CSV, static assets, ...)."""
+    """Every file the addon ships besides its packages: XML, CSV, assets, migration scripts."""
     root = HERE / ADDON
     return sorted(
         str(path.relative_to(root))
         for path in root.rglob("*")
-        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+        if path.is_file() and path.suffix != ".pyc" and "__pycache__" not in path.parts
     )
 
 

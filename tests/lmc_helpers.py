@@ -37,9 +37,7 @@ def odoo_shell(database, code, timeout=600):
         check=False,
     )
     if result.returncode != 0 or "Traceback" in result.stderr:
-        raise AssertionError(
-            f"odoo shell failed on {database}:\n{result.stdout[-3000:]}{result.stderr[-6000:]}"
-        )
+        raise AssertionError(f"odoo shell failed on {database}:\n{result.stdout[-3000:]}{result.stderr[-6000:]}")
     return result.stdout
 
 

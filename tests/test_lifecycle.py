@@ -75,9 +75,7 @@ def test_install_upgrade_uninstall_keep_existing_lots(legacy_database):
     )
     assert module_state(legacy_database) == "uninstalled"
     assert sql(legacy_database, "SELECT id, name FROM stock_lot ORDER BY id") == lots_before
-    assert sql(legacy_database, "SELECT lot_id, quantity FROM stock_quant WHERE lot_id IS NOT NULL") == (
-        quants_before
-    )
+    assert sql(legacy_database, "SELECT lot_id, quantity FROM stock_quant WHERE lot_id IS NOT NULL") == (quants_before)
     assert not sql(
         legacy_database,
         "SELECT 1 FROM information_schema.columns WHERE table_name = 'stock_lot' "

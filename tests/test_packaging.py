@@ -52,17 +52,13 @@ def test_wheel_holds_every_addon_file_under_odoo_addons(wheel):
     assert all(name.startswith("odoo/addons/lot_margin_control/") for name in shipped)
     with zipfile.ZipFile(wheel) as archive:
         metadata = next(n for n in archive.namelist() if n.endswith("METADATA"))
-        requires = [
-            line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist")
-        ]
+        requires = [line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist")]
     assert any("odoo-addon-stock_restrict_lot" in line or "stock-restrict-lot" in line for line in requires)
 
 
 def test_odoo_loads_the_installed_wheel_without_the_repository(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run(
-        [PYTHON, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
-    )
+    subprocess.run([PYTHON, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True)
     probe = textwrap.dedent(
         f"""
         import importlib, json

@@ -22,9 +22,7 @@ def _assert_one_clear_error(result, *words):
 
 def test_missing_odoo_tree_says_where_to_put_it(tmp_path):
     missing = tmp_path / "no-odoo-here"
-    result = run_script(
-        "test.sh", env={"ODOO_SRC": str(missing), "ODOO_GIT_URL": "https://127.0.0.1:9/odoo.git"}
-    )
+    result = run_script("test.sh", env={"ODOO_SRC": str(missing), "ODOO_GIT_URL": "https://127.0.0.1:9/odoo.git"})
     _assert_one_clear_error(result, str(missing), "Odoo 18.0 source tree")
     assert not missing.exists()
     assert not (tmp_path / "no-odoo-here.partial").exists()

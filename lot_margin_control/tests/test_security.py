@@ -11,9 +11,7 @@ class TestLotControlSecurity(TransactionCase):
         cls.group_user = cls.env.ref("lot_margin_control.group_lot_control_user")
         cls.group_quality = cls.env.ref("lot_margin_control.group_lot_control_quality_manager")
         cls.stock_user = new_test_user(cls.env, login="lmc_plain_stock", groups="stock.group_stock_user")
-        cls.lot_user = new_test_user(
-            cls.env, login="lmc_lot_user", groups="lot_margin_control.group_lot_control_user"
-        )
+        cls.lot_user = new_test_user(cls.env, login="lmc_lot_user", groups="lot_margin_control.group_lot_control_user")
         cls.quality_manager = new_test_user(
             cls.env, login="lmc_quality", groups="lot_margin_control.group_lot_control_quality_manager"
         )

@@ -8,9 +8,7 @@ class TestSupplierLot(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.product = cls.env["product.product"].create(
-            {"name": "LMC Yogurt", "is_storable": True, "tracking": "lot"}
-        )
+        cls.product = cls.env["product.product"].create({"name": "LMC Yogurt", "is_storable": True, "tracking": "lot"})
         cls.lot = cls.env["stock.lot"].create(
             {"name": "LMC-0001", "product_id": cls.product.id, "supplier_lot_name": "VEND-77"}
         )

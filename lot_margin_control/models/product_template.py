@@ -1,0 +1,28 @@
+from odoo import fields, models
+
+
+class ProductTemplate(models.Model):
+    """Per-product lot policy: quarantine on receipt and near-expiry threshold."""
+
+    _inherit = "product.template"
+
+    lot_quarantine_on_receipt = fields.Boolean(
+        string="Quarantine Lots on Receipt",
+        help="Lots received from vendors go to the warehouse's quarantine location in the "
+        "Quarantine quality status, until quality releases them. Also applies when the product "
+        "category asks for it.",
+    )
+    lot_near_expiry_days = fields.Integer(
+        string="Near Expiry Threshold (days)",
+        help="A lot without an alert date is near expiry this many days before its expiration "
+        "date. 0 uses the product category's threshold.",
+    )
+
+    def _requires_lot_quarantine(self):
+        """True when received lots of this product must wait for quality release."""
+        self.ensure_one()
+        return self.lot_quarantine_on_receipt or self.categ_id.lot_quarantine_on_receipt
+
+    def _get_lot_near_expiry_days(self):
+        self.ensure_one()
+        return self.lot_near_expiry_days or self.categ_id.lot_near_expiry_days

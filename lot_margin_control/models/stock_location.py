@@ -1,0 +1,34 @@
+from odoo import fields, models
+
+
+class StockLocation(models.Model):
+    """Quarantine locations: blocked lots may move into them; receipts may be put away there."""
+
+    _inherit = "stock.location"
+
+    lot_quarantine_location = fields.Boolean(
+        string="Quarantine Location",
+        help="Lots that are not released may be moved here (and into its sublocations). "
+        "Each warehouse gets one, under its stock location.",
+    )
+
+    def _is_lot_quarantine_location(self):
+        """True when this location or one of its parents is a quarantine location."""
+        self.ensure_one()
+        parent_ids = [int(part) for part in (self.parent_path or "").split("/") if part]
+        return any(self.browse(parent_ids).mapped("lot_quarantine_location"))
+
+    def _get_putaway_strategy(self, product, quantity=0, package=None, packaging=None, additional_qty=None):
+        if (
+            self.env.context.get("lot_quarantine_receipt")
+            and product
+            and product.product_tmpl_id._requires_lot_quarantine()
+        ):
+            rule = self.putaway_rule_ids.filtered(
+                lambda rule: rule.lot_quarantine and rule.company_id in (self.company_id, self.env.company)
+            )[:1]
+            if rule:
+                return rule.location_out_id
+        return super()._get_putaway_strategy(
+            product, quantity=quantity, package=package, packaging=packaging, additional_qty=additional_qty
+        )
