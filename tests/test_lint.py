@@ -5,7 +5,9 @@ import subprocess
 from lmc_helpers import PYTHON, REPO_ROOT
 
 PYTHON_TREES = [
-    path for path in ("lot_margin_control", "tests", "bench", "setup.py", "conftest.py") if (REPO_ROOT / path).exists()
+    path
+    for path in ("lot_margin_control", "tests", "bench", "scripts", "setup.py", "conftest.py")
+    if (REPO_ROOT / path).exists()
 ]
 
 

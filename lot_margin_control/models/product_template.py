@@ -18,6 +18,12 @@ class ProductTemplate(models.Model):
         "date. 0 uses the product category's threshold.",
     )
 
+    min_remaining_shelf_life_days = fields.Integer(
+        string="Minimum Shelf Life on Delivery (days)",
+        help="Customer deliveries only take lots with at least this many days left on the scheduled "
+        "date. When the customer asks for more, the customer's term applies.",
+    )
+
     def _requires_lot_quarantine(self):
         """True when received lots of this product must wait for quality release."""
         self.ensure_one()

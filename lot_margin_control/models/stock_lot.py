@@ -495,15 +495,22 @@ class StockLot(models.Model):
         self.ensure_one()
         if not gate:
             return False
-        allowed_states, expiry_after = gate
-        labels = dict(self._fields["quality_state"]._description_selection(self.env))
+        allowed_states, expiry_limit, required_days = gate
         if self.quality_state not in allowed_states:
+            labels = dict(self._fields["quality_state"]._description_selection(self.env))
             reason = labels[self.quality_state]
             if self.quality_state_reason:
                 reason = f"{reason}: {self.quality_state_reason}"
             return reason
-        if expiry_after and self.expiration_date and self.expiration_date <= expiry_after:
-            return self.env._("expired on %(date)s", date=self.expiration_date)
+        if expiry_limit and self.expiration_date and self.expiration_date <= expiry_limit:
+            scheduled = expiry_limit - timedelta(days=required_days)
+            if self.expiration_date <= scheduled:
+                return self.env._("expired on %(date)s", date=self.expiration_date)
+            return self.env._(
+                "too short-dated: %(left)s days left on the scheduled date, %(required)s required",
+                left=(self.expiration_date - scheduled).days,
+                required=required_days,
+            )
         return False
 
     def _unreserve_blocked_lots(self):

@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 from odoo import models
+
+# How far down a chain of moves (pick, pack, ship) to look for the customer delivery.
+MAX_CHAIN_DEPTH = 4
 
 
 class StockMove(models.Model):
@@ -12,13 +17,15 @@ class StockMove(models.Model):
     _inherit = "stock.move"
 
     def _get_lot_gate(self):
-        """Lots this move may take: ``(allowed quality states, expiry limit)`` or False.
+        """Lots this move may take: ``(allowed quality states, expiry limit, required days)``, or False.
 
         False means any lot: receipts and customer returns (the goods do not leave
         stock), scrap, moves into a quarantine location, returns to the vendor and
         inventory adjustments. Everything else leaving an internal location takes
-        only released lots, and a customer delivery only lots that expire after the
-        move's scheduled date.
+        only released lots. When the goods go to a customer (directly or through
+        pick/pack steps), only lots that still have the required shelf life on the
+        delivery's scheduled date: the customer's or the product's minimum days
+        left, whichever is stricter; at least not expired.
         """
         self.ensure_one()
         if self.env.context.get("skip_lot_gate"):
@@ -33,8 +40,30 @@ class StockMove(models.Model):
             or destination._is_lot_quarantine_location()
         ):
             return False
-        expiry_limit = self.date if destination.usage == "customer" else False
-        return (("released",), expiry_limit)
+        delivery = self._get_customer_delivery_move()
+        if not delivery:
+            return (("released",), False, 0)
+        required_days = self._get_required_shelf_life_days(delivery)
+        return (("released",), delivery.date + timedelta(days=required_days), required_days)
+
+    def _get_customer_delivery_move(self):
+        """This move, or the move of its chain that delivers to a customer, or False."""
+        move = self
+        for _depth in range(MAX_CHAIN_DEPTH):
+            if move.location_dest_id.usage == "customer":
+                return move
+            move = move.move_dest_ids[:1]
+            if not move:
+                break
+        return False
+
+    def _get_required_shelf_life_days(self, delivery):
+        """Days of shelf life the customer of ``delivery`` must get: customer's or product's, the stricter."""
+        customer = (delivery.picking_id.partner_id or delivery.partner_id).commercial_partner_id
+        return max(
+            customer.min_remaining_shelf_life_days or 0,
+            self.product_id.product_tmpl_id.min_remaining_shelf_life_days or 0,
+        )
 
     def _with_lot_gate(self):
         gate = self._get_lot_gate()

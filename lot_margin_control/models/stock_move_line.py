@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class StockMoveLine(models.Model):
@@ -9,6 +10,27 @@ class StockMoveLine(models.Model):
 
     lot_quality_state = fields.Selection(related="lot_id.quality_state", string="Quality Status")
     lot_shelf_life_state = fields.Selection(related="lot_id.shelf_life_state", string="Shelf Life")
+    # FEFO compliance, written once when a customer delivery line is validated.
+    fefo_checked = fields.Boolean(string="FEFO Checked", readonly=True, copy=False)
+    fefo_compliant = fields.Boolean(
+        string="FEFO Compliant",
+        readonly=True,
+        copy=False,
+        help="Set when the line was validated: no released lot of the product that expired earlier "
+        "and still had the customer's shelf life was available in the warehouse.",
+    )
+    fefo_compliance_rate = fields.Float(
+        string="FEFO Compliance (%)", readonly=True, copy=False, aggregator="avg", digits=(16, 1)
+    )
+    fefo_earlier_lot_id = fields.Many2one(
+        "stock.lot",
+        string="Earlier Lot Available",
+        readonly=True,
+        copy=False,
+        help="The earliest-expiring eligible lot that was on hand when this line shipped a later one.",
+    )
+    fefo_warehouse_id = fields.Many2one("stock.warehouse", string="FEFO Warehouse", readonly=True, copy=False)
+    fefo_user_id = fields.Many2one("res.users", string="Validated By", readonly=True, copy=False)
 
     def _check_lot_gate(self):
         for line in self:
@@ -38,16 +60,114 @@ class StockMoveLine(models.Model):
         result = super().write(vals)
         if {"lot_id", "move_id", "location_id"} & set(vals):
             self._check_lot_gate()
+        if vals.get("lot_id"):
+            self._apply_near_expiry_putaway()
         return result
 
     def _apply_putaway_strategy(self):
         """Receipts from vendors may be sent to quarantine (see stock.location)."""
         receipts = self.filtered(lambda line: line.move_id.location_id.usage == "supplier")
         super(StockMoveLine, receipts.with_context(lot_quarantine_receipt=True))._apply_putaway_strategy()
-        return super(StockMoveLine, self - receipts)._apply_putaway_strategy()
+        result = super(StockMoveLine, self - receipts)._apply_putaway_strategy()
+        self._apply_near_expiry_putaway()
+        return result
+
+    def _apply_near_expiry_putaway(self):
+        """Direct near-expiry and expired lots to their putaway rule's clearance location.
+
+        Core putaway runs before the lot is known (no lot is passed to it), so this
+        runs again whenever a lot is set on a line that is not done yet.
+        """
+        for line in self.filtered(
+            lambda line: line.lot_id.shelf_life_state in ("near_expiry", "expired")
+            and line.move_id
+            and line.state not in ("done", "cancel")
+            and line.lot_id.quality_state == "released"
+        ):
+            rule = line.move_id.location_dest_id.putaway_rule_ids._get_near_expiry_rule(line.product_id)
+            if rule and line.location_dest_id != rule.near_expiry_location_out_id:
+                line.location_dest_id = rule.near_expiry_location_out_id
+
+    def _record_fefo_compliance(self):
+        """Record, before stock moves, whether each customer line shipped the earliest eligible lot.
+
+        One UPDATE for all lines: for each line, the earliest-expiring lot of the same
+        product with free (unreserved) stock in an internal location of the same
+        warehouse, released, expiring before the shipped lot and still meeting this
+        delivery's shelf-life requirement. None found: compliant.
+        """
+        lines = self.filtered(
+            lambda line: line.location_dest_id.usage == "customer"
+            and line.lot_id.expiration_date
+            and line.location_id.warehouse_id
+            and not line.fefo_checked
+        )
+        if not lines:
+            return
+        rows = []
+        for line in lines:
+            gate = line.move_id._get_lot_gate() if line.move_id else False
+            warehouse = line.location_id.warehouse_id
+            rows.append(
+                SQL(
+                    "(%s, %s, %s, %s, %s::timestamp, %s::timestamp)",
+                    line.id,
+                    line.product_id.id,
+                    warehouse.id,
+                    warehouse.view_location_id.parent_path + "%",
+                    line.lot_id.expiration_date,
+                    gate[1] if gate and gate[1] else fields.Datetime.now(),
+                )
+            )
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                WITH line(id, product_id, warehouse_id, warehouse_pattern, expiration_date, eligible_after) AS (
+                    VALUES %(rows)s
+                ), earlier AS (
+                    SELECT DISTINCT ON (line.id) line.id, other.id AS lot_id
+                      FROM line
+                      JOIN stock_quant quant ON quant.product_id = line.product_id
+                                            AND quant.quantity - quant.reserved_quantity > 0
+                      JOIN stock_location location ON location.id = quant.location_id
+                                                  AND location.usage = 'internal'
+                                                  AND location.parent_path LIKE line.warehouse_pattern
+                      JOIN stock_lot other ON other.id = quant.lot_id
+                     WHERE other.expiration_date < line.expiration_date
+                       AND other.expiration_date > line.eligible_after
+                       AND other.quality_state = 'released'
+                  ORDER BY line.id, other.expiration_date, other.id
+                )
+                UPDATE stock_move_line move_line
+                   SET fefo_checked = TRUE,
+                       fefo_compliant = earlier.lot_id IS NULL,
+                       fefo_compliance_rate = CASE WHEN earlier.lot_id IS NULL THEN 100.0 ELSE 0.0 END,
+                       fefo_earlier_lot_id = earlier.lot_id,
+                       fefo_warehouse_id = line.warehouse_id,
+                       fefo_user_id = %(user_id)s
+                  FROM line
+             LEFT JOIN earlier ON earlier.id = line.id
+                 WHERE move_line.id = line.id
+                """,
+                rows=SQL(", ").join(rows),
+                user_id=self.env.user.id,
+            )
+        )
+        lines.invalidate_recordset(
+            [
+                "fefo_checked",
+                "fefo_compliant",
+                "fefo_compliance_rate",
+                "fefo_earlier_lot_id",
+                "fefo_warehouse_id",
+                "fefo_user_id",
+            ]
+        )
 
     def _action_done(self):
         self._check_lot_gate()
+        self._record_fefo_compliance()
         result = super()._action_done()
         # (the lines' state is the move's, which becomes done only after this)
         received = self.exists().filtered(

@@ -9,11 +9,25 @@ class StockQuant(models.Model):
 
     lot_quality_state = fields.Selection(related="lot_id.quality_state", string="Quality Status")
     lot_shelf_life_state = fields.Selection(related="lot_id.shelf_life_state", string="Shelf Life")
+    production_date = fields.Datetime(related="lot_id.production_date", store=True)
+
+    @api.model
+    def _get_removal_strategy_order(self, removal_strategy):
+        """FMFO: oldest production first; strict FEFO: earliest expiration (not removal) date first.
+
+        Quants without the date come last (PostgreSQL sorts NULL last in ascending
+        order); ties go to the oldest receipt, then the oldest quant.
+        """
+        if removal_strategy == "fmfo":
+            return "production_date, in_date, id"
+        if removal_strategy == "fefo_strict":
+            return "expiration_date, in_date, id"
+        return super()._get_removal_strategy_order(removal_strategy)
 
     @api.model
     def _get_lot_gate_domain(self, gate):
         """Quants a lot gate lets through: lot-less ones, and lots it allows."""
-        allowed_states, expiry_limit = gate
+        allowed_states, expiry_limit, _required_days = gate
         lot_domain = [("lot_id.quality_state", "in", list(allowed_states))]
         if expiry_limit:
             # expiration_date is product_expiry's stored copy of the lot's date

@@ -1,3 +1,5 @@
+from . import test_fefo
+from . import test_gs1
 from . import test_lot_gate
 from . import test_quality
 from . import test_quarantine_receipt

@@ -68,9 +68,11 @@ class LotControlCommon(TransactionCase):
         )
 
     @classmethod
-    def _delivery(cls, product, quantity, partner=None, location=None):
+    def _delivery(cls, product, quantity, partner=None, location=None, date=None):
+        """A confirmed customer delivery (reserved at confirmation, as Odoo does by default)."""
         picking = cls.env["stock.picking"].create(
             {
+                "scheduled_date": date or datetime.now(),
                 "picking_type_id": cls.warehouse.out_type_id.id,
                 "partner_id": (partner or cls.customer).id,
                 "location_id": (location or cls.stock).id,
@@ -86,6 +88,7 @@ class LotControlCommon(TransactionCase):
                             "product_uom": product.uom_id.id,
                             "location_id": (location or cls.stock).id,
                             "location_dest_id": cls.customers.id,
+                            "date": date or datetime.now(),
                         },
                     )
                 ],
