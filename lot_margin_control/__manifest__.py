@@ -24,6 +24,8 @@
         "security/lot_margin_control_security.xml",
         "data/barcode_rule_data.xml",
         "security/ir.model.access.csv",
+        "security/stock_lot_recall_security.xml",
+        "data/ir_sequence_data.xml",
         "wizards/stock_lot_gs1_scan_wizard_views.xml",
         "views/stock_picking_views.xml",
         "data/ir_cron_data.xml",
@@ -37,6 +39,9 @@
         "views/res_partner_views.xml",
         "views/fefo_compliance_views.xml",
         "views/menus.xml",
+        "wizards/stock_lot_recall_wizard_views.xml",
+        "report/stock_lot_recall_reports.xml",
+        "views/stock_lot_recall_views.xml",
     ],
     "demo": [
         "demo/lot_margin_control_demo.xml",

@@ -11,3 +11,6 @@ from . import stock_putaway_rule
 from . import stock_quant
 from . import stock_warehouse
 from . import barcode_nomenclature
+from . import stock_lot_recall
+from . import stock_lot_recall_line
+from . import stock_lot_recall_reconciliation

@@ -28,7 +28,9 @@ class StockQuant(models.Model):
     def _get_lot_gate_domain(self, gate):
         """Quants a lot gate lets through: lot-less ones, and lots it allows."""
         allowed_states, expiry_limit, _required_days = gate
-        lot_domain = [("lot_id.quality_state", "in", list(allowed_states))]
+        # Written as "not one of the (few) refused lots": a NOT IN over the handful of
+        # quarantined/blocked lots, instead of an IN over every released lot.
+        lot_domain = [("lot_id", "not any", [("quality_state", "not in", list(allowed_states))])]
         if expiry_limit:
             # expiration_date is product_expiry's stored copy of the lot's date
             lot_domain = expression.AND(

@@ -3,6 +3,7 @@ from . import test_gs1
 from . import test_lot_gate
 from . import test_quality
 from . import test_quarantine_receipt
+from . import test_recall
 from . import test_security
 from . import test_shelf_life
 from . import test_supplier_lot

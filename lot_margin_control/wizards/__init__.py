@@ -1,2 +1,4 @@
 from . import stock_lot_quality_wizard
 from . import stock_lot_gs1_scan_wizard
+from . import stock_lot_recall_wizard
+from . import stock_lot_recall_notify_wizard

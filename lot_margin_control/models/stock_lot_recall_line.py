@@ -1,0 +1,188 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+DIRECTIONS = [
+    ("upstream", "Upstream"),
+    ("internal", "Internal"),
+    ("downstream", "Downstream"),
+    ("on_hand", "On Hand"),
+]
+EVENTS = [
+    ("receipt", "Receipt from Vendor"),
+    ("vendor_return", "Return to Vendor"),
+    ("production", "Produced"),
+    ("consumption", "Consumed"),
+    ("delivery", "Delivery to Customer"),
+    ("customer_return", "Return from Customer"),
+    ("scrap", "Scrap"),
+    ("adjustment", "Inventory Adjustment"),
+    ("internal", "Internal Transfer"),
+    ("on_hand", "On Hand"),
+]
+
+
+class StockLotRecallLine(models.Model):
+    """One event of a recall's trace: a done move of an affected lot, or stock still on hand.
+
+    Lines are written in bulk by ``stock.lot.recall.action_trace`` (one INSERT …
+    SELECT); they are a snapshot of the trace at that time, replaced by the next
+    trace.
+    """
+
+    _name = "stock.lot.recall.line"
+    _description = "Recall Trace Line"
+    _order = "recall_id, depth, date, id"
+
+    recall_id = fields.Many2one("stock.lot.recall", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="recall_id.company_id", store=True)
+    direction = fields.Selection(DIRECTIONS, required=True, index=True)
+    event = fields.Selection(EVENTS, required=True)
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True, index=True)
+    product_id = fields.Many2one("product.product", required=True)
+    partner_id = fields.Many2one("res.partner", index=True)
+    picking_id = fields.Many2one("stock.picking", string="Transfer")
+    move_line_id = fields.Many2one("stock.move.line")
+    location_id = fields.Many2one("stock.location", string="From")
+    location_dest_id = fields.Many2one("stock.location", string="To")
+    quantity = fields.Float(digits="Product Unit of Measure", help="In the product's unit of measure.")
+    uom_id = fields.Many2one("uom.uom", string="Unit")
+    date = fields.Datetime()
+    lot_relation = fields.Selection(
+        [
+            ("recalled", "Recalled Lot"),
+            ("derived", "Made from a Recalled Lot"),
+            ("component", "Went into a Recalled Lot"),
+        ],
+        required=True,
+    )
+    depth = fields.Integer(
+        help="0 for the recalled lots; 1, 2, … for lots made from them (downstream) or that went "
+        "into them (upstream)."
+    )
+    reference = fields.Char(help="The document behind the event: transfer, scrap or inventory reference.")
+
+    @api.model
+    def _insert_trace_sql(self, recall, roots, company_ids):
+        """One INSERT … SELECT that writes the whole trace of ``roots`` for ``recall``.
+
+        The genealogy is a recursive walk over the consumed/produced relation of
+        move lines (``stock_move_line_consume_rel``: ``consume_line_id`` is the
+        finished line, ``produce_line_id`` the component line), with PostgreSQL's
+        CYCLE clause so that rework loops end. Downstream lots (made from the
+        recalled ones) and upstream lots (that went into them) are then joined to
+        their done move lines and current quants. The number of queries does not
+        depend on the size of the trace.
+        """
+        return SQL(
+            """
+            WITH RECURSIVE
+            down(lot_id, depth) AS (
+                SELECT id, 0 FROM stock_lot WHERE id = ANY(%(roots)s)
+                UNION ALL
+                SELECT finished.lot_id, down.depth + 1
+                  FROM down
+                  JOIN stock_move_line component ON component.lot_id = down.lot_id AND component.state = 'done'
+                  JOIN stock_move_line_consume_rel rel ON rel.produce_line_id = component.id
+                  JOIN stock_move_line finished ON finished.id = rel.consume_line_id
+                                               AND finished.lot_id IS NOT NULL AND finished.state = 'done'
+            ) CYCLE lot_id SET down_cycle USING down_path,
+            up(lot_id, depth) AS (
+                SELECT id, 0 FROM stock_lot WHERE id = ANY(%(roots)s)
+                UNION ALL
+                SELECT component.lot_id, up.depth + 1
+                  FROM up
+                  JOIN stock_move_line finished ON finished.lot_id = up.lot_id AND finished.state = 'done'
+                  JOIN stock_move_line_consume_rel rel ON rel.consume_line_id = finished.id
+                  JOIN stock_move_line component ON component.id = rel.produce_line_id
+                                                AND component.lot_id IS NOT NULL AND component.state = 'done'
+            ) CYCLE lot_id SET up_cycle USING up_path,
+            affected AS (
+                -- a lot both downstream and upstream (rework loop) counts as downstream
+                SELECT lot_id, MIN(depth) AS depth, FALSE AS upstream FROM down GROUP BY lot_id
+                UNION ALL
+                SELECT lot_id, MIN(depth), TRUE FROM up
+                 WHERE lot_id NOT IN (SELECT lot_id FROM down) GROUP BY lot_id
+            ),
+            events AS (
+                SELECT affected.lot_id, affected.depth, affected.upstream, line.id AS move_line_id,
+                       line.picking_id, line.location_id, line.location_dest_id, line.date,
+                       line.product_id, product_uom.id AS uom_id,
+                       ROUND((line.quantity / line_uom.factor * product_uom.factor)::numeric,
+                             6)::double precision AS quantity,
+                       COALESCE(picking.name, line.reference) AS reference,
+                       COALESCE(commercial.id, partner.id) AS partner_id,
+                       source.usage AS source_usage, destination.usage AS destination_usage,
+                       destination.scrap_location AS to_scrap, source.scrap_location AS from_scrap
+                  FROM affected
+                  JOIN stock_move_line line ON line.lot_id = affected.lot_id AND line.state = 'done'
+                  JOIN stock_location source ON source.id = line.location_id
+                  JOIN stock_location destination ON destination.id = line.location_dest_id
+                  JOIN product_product product ON product.id = line.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                  JOIN uom_uom product_uom ON product_uom.id = template.uom_id
+                  JOIN uom_uom line_uom ON line_uom.id = line.product_uom_id
+             LEFT JOIN stock_move move ON move.id = line.move_id
+             LEFT JOIN stock_picking picking ON picking.id = line.picking_id
+             LEFT JOIN res_partner partner ON partner.id = COALESCE(picking.partner_id, move.partner_id)
+             LEFT JOIN res_partner commercial ON commercial.id = partner.commercial_partner_id
+                 WHERE line.company_id = ANY(%(company_ids)s)
+            ),
+            classified AS (
+                SELECT events.*,
+                       CASE
+                           WHEN source_usage = 'supplier' THEN 'receipt'
+                           WHEN destination_usage = 'supplier' THEN 'vendor_return'
+                           WHEN source_usage = 'production' THEN 'production'
+                           WHEN destination_usage = 'production' THEN 'consumption'
+                           WHEN destination_usage = 'customer' THEN 'delivery'
+                           WHEN source_usage = 'customer' THEN 'customer_return'
+                           WHEN to_scrap OR from_scrap THEN 'scrap'
+                           WHEN source_usage = 'inventory' OR destination_usage = 'inventory' THEN 'adjustment'
+                           ELSE 'internal'
+                       END AS event
+                  FROM events
+            )
+            INSERT INTO stock_lot_recall_line (
+                recall_id, company_id, direction, event, lot_id, product_id, partner_id, picking_id,
+                move_line_id, location_id, location_dest_id, quantity, uom_id, date, depth, reference,
+                lot_relation, create_uid, create_date, write_uid, write_date)
+            SELECT %(recall)s, %(company)s,
+                   CASE
+                       WHEN upstream OR event IN ('receipt', 'vendor_return')
+                            OR (event = 'production' AND depth = 0) THEN 'upstream'
+                       WHEN event IN ('internal', 'adjustment') THEN 'internal'
+                       ELSE 'downstream'
+                   END,
+                   event, lot_id, product_id,
+                   CASE WHEN event IN ('receipt', 'vendor_return', 'delivery', 'customer_return')
+                        THEN partner_id END,
+                   picking_id, move_line_id, location_id, location_dest_id, quantity, uom_id, date,
+                   depth, reference,
+                   CASE WHEN depth = 0 THEN 'recalled' WHEN upstream THEN 'component' ELSE 'derived' END,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM classified
+            UNION ALL
+            SELECT %(recall)s, %(company)s, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
+                   NULL, quant.location_id, NULL, SUM(quant.quantity), template.uom_id, %(now)s,
+                   affected.depth, NULL,
+                   CASE WHEN affected.depth = 0 THEN 'recalled'
+                        WHEN affected.upstream THEN 'component' ELSE 'derived' END,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM affected
+              JOIN stock_quant quant ON quant.lot_id = affected.lot_id
+              JOIN stock_location location ON location.id = quant.location_id
+                                          AND location.usage IN ('internal', 'transit')
+              JOIN product_product product ON product.id = quant.product_id
+              JOIN product_template template ON template.id = product.product_tmpl_id
+             WHERE quant.company_id = ANY(%(company_ids)s)
+          GROUP BY quant.lot_id, quant.product_id, quant.location_id, template.uom_id, affected.depth,
+                   affected.upstream
+            HAVING SUM(quant.quantity) <> 0
+            """,
+            roots=list(roots),
+            company_ids=list(company_ids),
+            recall=recall.id,
+            company=recall.company_id.id,
+            uid=self.env.uid,
+            now=fields.Datetime.now(),
+        )

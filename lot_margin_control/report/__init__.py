@@ -1,0 +1,1 @@
+from . import recall_fsma_xlsx

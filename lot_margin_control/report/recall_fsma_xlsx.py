@@ -1,0 +1,101 @@
+import io
+
+import xlsxwriter
+
+from odoo import api, models
+
+# FSMA 204 key data elements, one row per critical tracking event of the trace.
+COLUMNS = [
+    ("Event", 18),
+    ("Traceability Lot Code", 20),
+    ("Traceability Lot Code Source", 28),
+    ("Supplier Lot", 16),
+    ("Product Description", 34),
+    ("Quantity", 12),
+    ("Unit of Measure", 14),
+    ("Ship-From / Origin", 30),
+    ("Ship-To / Destination", 30),
+    ("Event Date", 18),
+    ("Reference Document Type", 22),
+    ("Reference Document Number", 24),
+    ("Direction", 12),
+    ("Depth", 8),
+]
+DOCUMENT_TYPES = {
+    "receipt": "Receiving record",
+    "vendor_return": "Return to vendor",
+    "delivery": "Delivery order",
+    "customer_return": "Customer return",
+    "scrap": "Scrap order",
+    "adjustment": "Inventory adjustment",
+    "production": "Production record",
+    "consumption": "Production record",
+    "internal": "Internal transfer",
+}
+
+
+class RecallFsmaXlsx(models.AbstractModel):
+    """The FSMA 204 sortable spreadsheet of a recall's trace (xlsxwriter, constant memory)."""
+
+    _name = "report.lot_margin_control.recall_fsma_xlsx"
+    _description = "Recall FSMA 204 Spreadsheet"
+
+    @api.model
+    def _place(self, location, partner):
+        """Partner name and address for vendors/customers, else the location's full name."""
+        if partner:
+            address = ", ".join(filter(None, [partner.street, partner.city, partner.country_id.name]))
+            return f"{partner.name} ({address})" if address else partner.name
+        return location.complete_name or ""
+
+    @api.model
+    def _lot_code_source(self, line, receipts_by_lot, company):
+        """Who assigned the lot code: the vendor it was received from, else this company's site."""
+        vendor = receipts_by_lot.get(line.lot_id)
+        if vendor:
+            return self._place(False, vendor)
+        return company.name
+
+    @api.model
+    def _generate(self, recall):
+        output = io.BytesIO()
+        workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
+        header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True})
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        quantity_format = workbook.add_format({"num_format": "#,##0.###"})
+        sheet = workbook.add_worksheet("KDE events")
+        for column, (title, width) in enumerate(COLUMNS):
+            sheet.set_column(column, column, width)
+            sheet.write(0, column, title, header)
+        sheet.freeze_panes(1, 0)
+        events = recall.line_ids.filtered(lambda line: line.event != "on_hand").sorted(
+            lambda line: (line.date, line.id)
+        )
+        receipts_by_lot = {
+            line.lot_id: line.partner_id for line in events if line.event == "receipt" and line.partner_id
+        }
+        event_labels = dict(events._fields["event"]._description_selection(self.env))
+        direction_labels = dict(events._fields["direction"]._description_selection(self.env))
+        row = 0
+        for line in events:
+            row += 1
+            origin_partner = line.partner_id if line.event in ("receipt", "customer_return") else False
+            destination_partner = line.partner_id if line.event in ("delivery", "vendor_return") else False
+            sheet.write_string(row, 0, event_labels[line.event])
+            sheet.write_string(row, 1, line.lot_id.name)
+            sheet.write_string(row, 2, self._lot_code_source(line, receipts_by_lot, recall.company_id))
+            sheet.write_string(row, 3, line.lot_id.supplier_lot_name or "")
+            sheet.write_string(row, 4, line.product_id.display_name)
+            sheet.write_number(row, 5, line.quantity, quantity_format)
+            sheet.write_string(row, 6, line.uom_id.name or "")
+            sheet.write_string(row, 7, self._place(line.location_id, origin_partner))
+            sheet.write_string(row, 8, self._place(line.location_dest_id, destination_partner))
+            if line.date:
+                sheet.write_datetime(row, 9, line.date, date_format)
+            sheet.write_string(row, 10, DOCUMENT_TYPES.get(line.event, ""))
+            sheet.write_string(row, 11, line.reference or "")
+            sheet.write_string(row, 12, direction_labels[line.direction])
+            sheet.write_number(row, 13, line.depth)
+        sheet.autofilter(0, 0, max(row, 1), len(COLUMNS) - 1)
+        workbook.close()
+        return output.getvalue()
