@@ -12,3 +12,7 @@ test:        ## install/update the addon in the test database, run every test an
 
 lint:        ## the linters alone (they also run inside `make test`)
 	bash scripts/test.sh tests/test_lint.py
+
+.PHONY: bench
+bench:       ## run the benchmarks (bench/README.md); SCALE=full for the sizes the issues name
+	bash scripts/bench.sh $(if $(SCALE),--scale $(SCALE),)

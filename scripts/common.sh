@@ -54,7 +54,7 @@ for node in ast.parse(src).body:
 }
 
 # --- System packages -----------------------------------------------------------
-SYSTEM_PACKAGES=(libpq-dev libldap2-dev libsasl2-dev chromium)
+SYSTEM_PACKAGES=(libpq-dev libldap2-dev libsasl2-dev chromium wkhtmltopdf)
 ensure_system_packages() {
     local missing=()
     for p in "${SYSTEM_PACKAGES[@]}"; do

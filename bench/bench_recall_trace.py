@@ -1,0 +1,132 @@
+"""Recall trace: one SQL trace vs Odoo's traceability report with every line opened.
+
+Dataset (``generator.recall_trace``): one lot received from a vendor, moved through
+two internal steps (WH/Stock, a zone, WH/Output), then delivered 1 unit to each of
+N customers: N + 3 done move lines.
+
+Ours: ``stock.lot.recall.action_trace()`` on a (mock) recall of that lot: the
+recursive query, writing the trace lines and the reconciliation.
+Core peer: ``stock.traceability.report`` for the same lot, main lines and then
+every line opened (``get_lines`` on each line, and on what that opens), as a user
+clicking every row would.
+
+Also: the FSMA 204 xlsx export of the largest trace (time and tracemalloc peak).
+
+Targets (issue): query count constant in N; at N = 1,000 at least 20x faster than
+the core report's full expansion; at N = 10,000 under 2 s including writing the lines.
+
+    .venv/bin/python bench/bench_recall_trace.py --scale small|full
+"""
+
+import common
+import generator
+
+NAME = "recall_trace"
+SIZES = {"small": [100, 1_000], "full": [100, 1_000, 10_000]}
+# The core report at 10,000 customers takes minutes a run: one timed run there.
+CORE_RUNS = {100: 3, 1_000: 3, 10_000: 1}
+
+
+def _core_full_expansion(env, lot):
+    report = env["stock.traceability.report"].with_context(active_id=lot.id, model="stock.lot")
+    lines = report.get_main_lines({"active_id": lot.id, "model": "stock.lot"})
+    todo, seen, total = list(lines), set(), len(lines)
+    while todo:
+        line = todo.pop()
+        if line["model_id"] in seen:
+            continue
+        seen.add(line["model_id"])
+        children = report.get_lines(
+            line["id"], model_id=line["model_id"], model_name=line["model"], level=line["level"] + 30
+        )
+        total += len(children)
+        todo.extend(children)
+    return total
+
+
+def bench_size(env, n, args):
+    info = generator.recall_trace(env, n, args.seed)
+    env.cr.commit()
+    lot = env["stock.lot"].browse(info["lot_id"])
+    recall = env["stock.lot.recall"].create(
+        {"lot_ids": [(6, 0, lot.ids)], "reason": "Benchmark", "is_mock": True, "recall_class": "2"}
+    )
+    env.cr.commit()
+
+    def ours(_arg):
+        recall.action_trace()
+        env.flush_all()
+        return len(recall.line_ids)
+
+    ours_result = common.measure(env, ours, runs=args.runs)
+    lines_written = ours_result.best.value
+
+    def core(_arg):
+        return _core_full_expansion(env, lot)
+
+    core_result = common.measure(env, core, runs=min(args.runs, CORE_RUNS[n]), warmup=1 if n < 10_000 else 0)
+    deliveries = len(recall.line_ids.filtered(lambda line: line.event == "delivery"))
+    assert deliveries == n, f"trace found {deliveries} deliveries, expected {n}"
+    row = common.result_row(
+        n,
+        ours_result,
+        core_result,
+        trace_lines=lines_written,
+        core_report_lines=core_result.best.value,
+        events=info["events"],
+    )
+    return row, recall
+
+
+def bench_export(env, recall, args):
+    """Time without tracemalloc (it slows Python down several times), then the peak in one traced run."""
+    export = lambda _arg: len(recall.action_export_xlsx()["url"])  # noqa: E731
+    timed = common.measure(env, export, runs=args.runs)
+    traced = common.measure(env, export, runs=1, warmup=0, memory=True)
+    events = len(recall.line_ids.filtered(lambda line: line.event != "on_hand"))
+    return {
+        "events": events,
+        "ms": round(timed.ms, 1),
+        "queries": timed.queries,
+        "peak_mib": round(traced.best.peak_mib, 1),
+    }
+
+
+def main():
+    args = common.parse_args(__doc__.splitlines()[0])
+    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
+    rows = []
+    with common.odoo_env(args.db, args.config) as env:
+        recall = None
+        for n in SIZES[args.scale]:
+            print(f"recall_trace: n={n:,} ...", flush=True)
+            row, recall = bench_size(env, n, args)
+            rows.append(row)
+        export = bench_export(env, recall, args)
+        env.cr.rollback()
+    common.print_table(
+        f"Recall trace ({args.scale}): ours = action_trace (SQL), core = traceability report, every line opened",
+        rows,
+        extra_columns=(
+            ("trace lines", lambda row: f"{row['trace_lines']:,}"),
+            ("core lines", lambda row: f"{row['core_report_lines']:,}"),
+        ),
+    )
+    queries = {row["ours"]["queries"] for row in rows}
+    print(f"ours queries per trace: {sorted(queries)} ({'constant' if len(queries) == 1 else 'NOT constant'})")
+    print(
+        f"FSMA 204 xlsx of {export['events']:,} events: {export['ms'] / 1000:.2f} s, "
+        f"{export['queries']} queries, peak {export['peak_mib']} MiB of Python memory (tracemalloc, separate run)"
+    )
+    common.write_results(
+        NAME,
+        args.scale,
+        rows,
+        seed=args.seed,
+        xlsx_export=export,
+        target={"queries": "constant", "ratio_at_1000_at_least": 20, "ms_at_10000_below": 2000},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Shelf-life refresh: one set-based UPDATE vs the ORM recomputing the stored field.
+
+Ours: ``stock.lot._refresh_shelf_life_state(now=...)``, the daily cron's work.
+Core peer: the same stored compute (``_compute_shelf_life_state``) recomputed by
+the ORM on the same lots: ``search``, ``env.add_to_compute``,
+``_recompute_recordset`` and flush, with "now" frozen by freezegun (the compute
+reads ``fields.Datetime.now()``).
+
+Both work on every lot of the database (the refresh has no domain): the
+``lots`` dataset plus the 1,000 lots in stock of the ``quants`` dataset, whose
+state does not change between the two instants (so no alert activity is due).
+The lots
+are first brought to instant A = the dataset anchor and committed; successive
+runs then alternate between B = A + 40 days and A, so that every run (ours and
+core alike) really changes the same rows. After each core run, the SQL refresh
+at the same instant must change nothing: the two agree.
+
+Target (issue): 100,000 lots in under 10 s, with a number of queries that does
+not grow with the number of lots.
+
+    .venv/bin/python bench/bench_shelf_life_refresh.py --scale small|full
+"""
+
+from datetime import timedelta
+
+import common
+import generator
+from freezegun import freeze_time
+
+NAME = "shelf_life_refresh"
+SIZES = {"small": [10_000], "full": [1_000, 10_000, 100_000]}
+QUANT_LOTS = 1_000  # the quants dataset is always there too, so that both benchmarks see the same database
+SHIFT = timedelta(days=40)
+TARGET_MS = 10_000
+TARGET_N = 100_000
+
+
+def _states(env):
+    env.cr.execute("SELECT id, shelf_life_state FROM stock_lot")
+    return dict(env.cr.fetchall())
+
+
+def bench_size(env, n, args):
+    generator.lots(env, n, args.seed)
+    generator.quants(env, QUANT_LOTS, args.seed)
+    lot_model = env["stock.lot"]
+    instant_a = generator.anchor(env)
+    instants = [instant_a + SHIFT, instant_a]  # run i uses instants[i % 2]: B, A, B, A, ...
+    lot_model._refresh_shelf_life_state(now=instant_a)
+    env.cr.commit()
+    env.cr.execute("SELECT count(*) FROM stock_lot")
+    lots_in_db = env.cr.fetchone()[0]
+
+    # --- ours ---
+    def ours(i):
+        changed = lot_model._refresh_shelf_life_state(now=instants[i % 2])
+        return sum(len(ids) for ids in changed.values())
+
+    def ours_setup(i):
+        env.invalidate_all()
+        return i
+
+    ours_result = common.measure(env, ours, setup=ours_setup, runs=args.runs)
+    env.cr.commit()  # the lots end at instant A, as they started
+
+    # --- core: the ORM recomputes the stored field ---
+    field = lot_model._fields["shelf_life_state"]
+    frozen = {}
+
+    def core_setup(i):
+        env.invalidate_all()
+        frozen["before"] = _states(env)
+        frozen["freezer"] = freeze_time(instants[i % 2])
+        frozen["freezer"].start()
+        return i
+
+    def core(_i):
+        lots = lot_model.search([])
+        env.add_to_compute(field, lots)
+        lots._recompute_recordset(["shelf_life_state"])
+        lots.flush_recordset(["shelf_life_state"])
+        return len(lots)
+
+    def core_teardown(i, _value):
+        frozen["freezer"].stop()
+        after = _states(env)
+        frozen.setdefault("changed", []).append(sum(after[id_] != state for id_, state in frozen["before"].items()))
+        # the SQL twin at the same instant must find nothing left to change
+        leftover = lot_model._refresh_shelf_life_state(now=instants[i % 2])
+        disagree = sum(len(ids) for ids in leftover.values())
+        if disagree:
+            raise AssertionError(f"ORM compute and SQL refresh disagree on {disagree} lots at {instants[i % 2]}")
+        env.cr.commit()
+
+    core_result = common.measure(env, core, setup=core_setup, teardown=core_teardown, runs=args.runs)
+    best_core_run = core_result.runs.index(core_result.best) + 1  # +1: the warm-up
+    row = common.result_row(n, ours_result, core_result, lots_in_db=lots_in_db)
+    row["ours"]["rows_changed"] = ours_result.best.value
+    row["core"]["rows_changed"] = frozen["changed"][best_core_run]
+    return row
+
+
+def main():
+    args = common.parse_args(__doc__.splitlines()[0])
+    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
+    rows = []
+    with common.odoo_env(args.db, args.config) as env:
+        for n in SIZES[args.scale]:
+            print(f"shelf_life_refresh: n={n:,} ...", flush=True)
+            rows.append(bench_size(env, n, args))
+    common.print_table(
+        f"Shelf-life refresh ({args.scale}): ours = SQL refresh, core = ORM recompute of the stored field",
+        rows,
+        extra_columns=(
+            ("ours changed", lambda row: f"{row['ours']['rows_changed']:,}"),
+            ("core changed", lambda row: f"{row['core']['rows_changed']:,}"),
+            ("lots in db", lambda row: f"{row['lots_in_db']:,}"),
+        ),
+    )
+    queries = {row["ours"]["queries"] for row in rows}
+    print(f"ours queries per refresh: {sorted(queries)} ({'constant' if len(queries) == 1 else 'NOT constant'})")
+    big = [row for row in rows if row["n"] >= TARGET_N]
+    for row in big:
+        verdict = "met" if row["ours"]["ms"] < TARGET_MS else "NOT met"
+        print(f"target {TARGET_N:,} lots < {TARGET_MS / 1000:.0f} s: {row['ours']['ms'] / 1000:.2f} s, {verdict}")
+    common.write_results(
+        NAME,
+        args.scale,
+        rows,
+        seed=args.seed,
+        shift_days=SHIFT.days,
+        target={"n": TARGET_N, "ours_ms_below": TARGET_MS, "queries": "constant"},
+    )
+
+
+if __name__ == "__main__":
+    main()

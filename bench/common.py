@@ -1,0 +1,259 @@
+"""Shared helpers of the benchmarks: Odoo environment, timing, results.
+
+Every benchmark script:
+
+- parses ``--scale small|full``, ``--db`` and ``--seed`` (:func:`parse_args`);
+- asks :mod:`generator` for its dataset in the scratch database;
+- times ours and the core peer with :func:`measure` (one warm-up, then the best of
+  three runs; SQL queries counted with the cursor's ``sql_log_count``; optional
+  tracemalloc peak);
+- prints a table and writes ``bench/results/<name>.json`` (:func:`write_results`).
+
+See bench/README.md and /work/shared/docs/BENCH.md for the result format.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+STATE_DIR = Path(os.environ.get("LMC_STATE", REPO_ROOT / ".local"))
+
+DEFAULT_DB = os.environ.get("LMC_BENCH_DB", "lmc_bench")
+DEFAULT_SEED = 42
+
+# A clock freezegun cannot reach: it swaps module attributes that *are* the real
+# time functions, and a bound ``__call__`` is another object (Odoo's sql_db does
+# the same). The core peers freeze time while they run.
+_clock = time.perf_counter.__call__
+
+
+def default_config():
+    """The Odoo configuration file: $LMC_ODOO_CONF, else the one bench.sh writes, else the test one."""
+    if os.environ.get("LMC_ODOO_CONF"):
+        return os.environ["LMC_ODOO_CONF"]
+    bench_conf = STATE_DIR / "odoo-bench.conf"
+    if bench_conf.exists():
+        return str(bench_conf)
+    return str(STATE_DIR / "odoo-test.conf")
+
+
+def parse_args(description, argv=None):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--scale", choices=("small", "full"), default="small", help="small: a few minutes; full: the issues' sizes"
+    )
+    parser.add_argument("--db", default=DEFAULT_DB, help="scratch database (dropped and rebuilt when stale)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the data generator")
+    parser.add_argument("-c", "--config", default=default_config(), help="Odoo configuration file")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (best one kept)")
+    return parser.parse_args(argv)
+
+
+_odoo_ready = False
+
+
+def init_odoo(config):
+    """Load the Odoo configuration once per process (log level from the file)."""
+    global _odoo_ready
+    if _odoo_ready:
+        return
+    odoo.tools.config.parse_config(["-c", config], setup_logging=True)
+    _odoo_ready = True
+
+
+@contextlib.contextmanager
+def odoo_env(db, config=None):
+    """An ``api.Environment`` as superuser on ``db``; its cursor is rolled back on exit.
+
+    Commit explicitly (``env.cr.commit()``) what must stay.
+    """
+    init_odoo(config or default_config())
+
+    registry = Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        try:
+            yield env
+        finally:
+            cr.rollback()
+
+
+def reset_transaction(env):
+    """Roll back the current transaction and forget every cached value."""
+    env.cr.rollback()
+    env.transaction.reset()
+    env.invalidate_all(flush=False)
+
+
+def machine():
+    """``<cores>c/<GiB>G`` of this machine."""
+    mem_gib = 0
+    with contextlib.suppress(OSError), open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                mem_gib = round(int(line.split()[1]) / 1024 / 1024)
+                break
+    return f"{os.cpu_count()}c/{mem_gib}G"
+
+
+@dataclass
+class Run:
+    """One timed run: wall time, SQL queries, tracemalloc peak (MiB, when asked) and what fn returned."""
+
+    ms: float
+    queries: int
+    peak_mib: float | None = None
+    value: Any = None
+
+
+@dataclass
+class Measure:
+    best: Run
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def ms(self):
+        return self.best.ms
+
+    @property
+    def queries(self):
+        return self.best.queries
+
+    def as_json(self):
+        data = {"ms": round(self.best.ms, 1), "queries": self.best.queries}
+        if self.best.peak_mib is not None:
+            data["peak_mib"] = round(self.best.peak_mib, 1)
+        return data
+
+
+def _timed_run(env, fn, arg, memory):
+    if memory:
+        tracemalloc.start()
+    queries_before = env.cr.sql_log_count
+    start = _clock()
+    value = fn(arg)
+    elapsed_ms = (_clock() - start) * 1000
+    queries = env.cr.sql_log_count - queries_before
+    peak = None
+    if memory:
+        peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+        tracemalloc.stop()
+    return Run(elapsed_ms, queries, peak, value)
+
+
+def measure(env, fn, *, setup=None, teardown=None, runs=3, warmup=1, memory=False):
+    """Time ``fn`` ``warmup + runs`` times and keep the fastest timed run.
+
+    ``setup(i)`` (untimed) prepares run ``i`` and its result is passed to ``fn``;
+    ``teardown(i, value)`` (untimed) sees what ``fn`` returned, e.g. to check or
+    roll back. The query count is the cursor's ``sql_log_count`` delta over
+    ``fn`` alone; with ``memory``, tracemalloc's peak over ``fn`` (tracing slows
+    Python code down, so only ask for it where memory matters).
+    """
+    return measure_interleaved(env, {"only": (fn, setup, teardown)}, runs=runs, warmup=warmup, memory=memory)["only"]
+
+
+def measure_interleaved(env, sides, *, runs=3, warmup=1, memory=False):
+    """Like :func:`measure` for several functions, run in turns: round i runs each side once.
+
+    ``sides``: name -> ``(fn, setup, teardown)`` (setup and teardown may be None).
+    Alternating spreads the noise of a busy machine over all sides alike.
+    Returns name -> :class:`Measure`.
+    """
+    timed = {name: [] for name in sides}
+    for i in range(warmup + runs):
+        for name, (fn, setup, teardown) in sides.items():
+            arg = setup(i) if setup else None
+            run = _timed_run(env, fn, arg, memory)
+            if teardown:
+                teardown(i, run.value)
+            if i >= warmup:
+                timed[name].append(run)
+    return {name: Measure(min(name_runs, key=lambda run: run.ms), name_runs) for name, name_runs in timed.items()}
+
+
+def ratio(core, ours):
+    """core ms / ours ms: above 1 means ours is faster."""
+    return round(core.ms / ours.ms, 2) if ours.ms else None
+
+
+def result_row(n, ours, core, **extra):
+    row = {"n": n, "ours": ours.as_json(), "core": core.as_json(), "ratio": ratio(core, ours)}
+    row.update(extra)
+    return row
+
+
+def print_table(title, rows, extra_columns=()):
+    """A plain-text table of result rows.
+
+    ``extra_columns``: ``(header, getter)`` pairs shown after the ratio, ``getter(row)`` giving the cell.
+    """
+    headers = ["n", "ours ms", "ours q", "core ms", "core q", "ratio", *(header for header, _getter in extra_columns)]
+    lines = []
+    for row in rows:
+        cells = [
+            f"{row['n']:,}",
+            f"{row['ours']['ms']:.1f}",
+            str(row["ours"]["queries"]),
+            f"{row['core']['ms']:.1f}",
+            str(row["core"]["queries"]),
+            f"{row['ratio']:.2f}" if row["ratio"] is not None else "-",
+        ]
+        cells += [str(getter(row)) for _header, getter in extra_columns]
+        lines.append(cells)
+    widths = [max(len(headers[i]), *(len(line[i]) for line in lines)) for i in range(len(headers))]
+    print()
+    print(title)
+    print("  ".join(header.rjust(width) for header, width in zip(headers, widths, strict=True)))
+    print("  ".join("-" * width for width in widths))
+    for line in lines:
+        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+    print()
+
+
+def result_path(name, scale):
+    """Full-scale results are the committed ``<name>.json``; small ones go to ``<name>.small.json``."""
+    suffix = ".json" if scale == "full" else ".small.json"
+    return RESULTS_DIR / f"{name}{suffix}"
+
+
+def code_version():
+    """The addon code measured: the repository's HEAD and whether the addon has uncommitted changes."""
+
+    def git(*args):
+        result = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    changes = git("status", "--porcelain", "--", "lot_margin_control")
+    return {"commit": commit, "addon_modified": bool(changes) if changes is not None else None}
+
+
+def write_results(name, scale, rows, **extra):
+    """Write ``bench/results/<name>.json`` (full) or ``<name>.small.json`` (small); return its path."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    data = {"benchmark": name, "scale": scale, "machine": machine(), "rows": rows}
+    data.update(extra)
+    data["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    data["code"] = code_version()
+    path = result_path(name, scale)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(path)
+    print(f"Results written to {path.relative_to(REPO_ROOT)}")
+    return path
