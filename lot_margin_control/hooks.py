@@ -1,6 +1,6 @@
 def post_init_hook(env):
-    """Existing warehouses get their quarantine location and putaway rule."""
-    env["stock.warehouse"].search([])._create_lot_quarantine_location()
+    """On a reinstall where products still ask for quarantine, warehouses get their quarantine location."""
+    env["stock.warehouse"]._ensure_lot_quarantine_locations()
 
 
 def uninstall_hook(env):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ProductCategory(models.Model):
@@ -16,3 +16,16 @@ class ProductCategory(models.Model):
         help="A lot without an alert date is near expiry this many days before its expiration "
         "date. Products may set their own threshold.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        if any(vals.get("lot_quarantine_on_receipt") for vals in vals_list):
+            self.env["stock.warehouse"]._ensure_lot_quarantine_locations()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("lot_quarantine_on_receipt"):
+            self.env["stock.warehouse"]._ensure_lot_quarantine_locations()
+        return result

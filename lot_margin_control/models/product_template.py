@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ProductTemplate(models.Model):
@@ -23,6 +23,19 @@ class ProductTemplate(models.Model):
         help="Customer deliveries only take lots with at least this many days left on the scheduled "
         "date. When the customer asks for more, the customer's term applies.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        if any(vals.get("lot_quarantine_on_receipt") for vals in vals_list):
+            self.env["stock.warehouse"]._ensure_lot_quarantine_locations()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("lot_quarantine_on_receipt"):
+            self.env["stock.warehouse"]._ensure_lot_quarantine_locations()
+        return result
 
     def _requires_lot_quarantine(self):
         """True when received lots of this product must wait for quality release."""

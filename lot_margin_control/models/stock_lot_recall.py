@@ -237,6 +237,7 @@ class StockLotRecall(models.Model):
                 ("company_id", "=", self.company_id.id),
             ]
         )
+        quants.location_id.warehouse_id._create_lot_quarantine_location()
         by_warehouse = defaultdict(lambda: self.env["stock.quant"])
         for quant in quants:
             warehouse = quant.location_id.warehouse_id

@@ -91,53 +91,79 @@ class StockMoveLine(models.Model):
     def _record_fefo_compliance(self):
         """Record, before stock moves, whether each customer line shipped the earliest eligible lot.
 
-        One UPDATE for all lines: for each line, the earliest-expiring lot of the same
-        product with free (unreserved) stock in an internal location of the same
-        warehouse, released, expiring before the shipped lot and still meeting this
-        delivery's shelf-life requirement. None found: compliant.
+        Eligible: a released lot of the same product with free (unreserved) stock in
+        an internal location of the same warehouse, still meeting the delivery's
+        shelf-life requirement. Lines are grouped by (product, warehouse, first
+        acceptable expiry); each group's earliest eligible lot is found once, and a
+        line that shipped a lot expiring later than it is not compliant. One SELECT
+        and one UPDATE whatever the number of lines (plus the reads of their few
+        moves and locations).
         """
-        lines = self.filtered(
-            lambda line: line.location_dest_id.usage == "customer"
-            and line.lot_id.expiration_date
-            and line.location_id.warehouse_id
-            and not line.fefo_checked
-        )
-        if not lines:
+        if not self:
             return
-        rows = []
-        for line in lines:
-            gate = line.move_id._get_lot_gate() if line.move_id else False
-            warehouse = line.location_id.warehouse_id
-            rows.append(
-                SQL(
-                    "(%s, %s, %s, %s, %s::timestamp, %s::timestamp)",
-                    line.id,
-                    line.product_id.id,
-                    warehouse.id,
-                    warehouse.view_location_id.parent_path + "%",
-                    line.lot_id.expiration_date,
-                    gate[1] if gate and gate[1] else fields.Datetime.now(),
-                )
-            )
         self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT line.id, line.product_id, line.location_id, line.move_id, lot.expiration_date
+                  FROM stock_move_line line
+                  JOIN stock_lot lot ON lot.id = line.lot_id
+                  JOIN stock_location destination ON destination.id = line.location_dest_id
+                 WHERE line.id = ANY(%s)
+                   AND destination.usage = 'customer'
+                   AND lot.expiration_date IS NOT NULL
+                   AND line.fefo_checked IS NOT TRUE
+                """,
+                self.ids,
+            )
+        )
+        if not rows:
+            return
+        now = fields.Datetime.now()
+        warehouse_of = {
+            location.id: location.warehouse_id
+            for location in self.env["stock.location"].browse({row[2] for row in rows})
+        }
+        eligible_after = {}
+        for move in self.env["stock.move"].browse({row[3] for row in rows if row[3]}):
+            gate = move._get_lot_gate()
+            eligible_after[move.id] = gate[1] if gate and gate[1] else now
+        values = [
+            SQL(
+                "(%s, %s, %s, %s, %s::timestamp, %s::timestamp)",
+                line_id,
+                product_id,
+                warehouse_of[location_id].id,
+                warehouse_of[location_id].view_location_id.parent_path + "%",
+                expiry,
+                eligible_after.get(move_id, now),
+            )
+            for line_id, product_id, location_id, move_id, expiry in rows
+            if warehouse_of[location_id]
+        ]
+        if not values:
+            return
         self.env.execute_query(
             SQL(
                 """
                 WITH line(id, product_id, warehouse_id, warehouse_pattern, expiration_date, eligible_after) AS (
-                    VALUES %(rows)s
-                ), earlier AS (
-                    SELECT DISTINCT ON (line.id) line.id, other.id AS lot_id
-                      FROM line
-                      JOIN stock_quant quant ON quant.product_id = line.product_id
+                    VALUES %(values)s
+                ), grp AS (
+                    SELECT DISTINCT product_id, warehouse_pattern, eligible_after FROM line
+                ), earliest AS (
+                    SELECT DISTINCT ON (grp.product_id, grp.warehouse_pattern, grp.eligible_after)
+                           grp.product_id, grp.warehouse_pattern, grp.eligible_after,
+                           other.id AS lot_id, other.expiration_date
+                      FROM grp
+                      JOIN stock_quant quant ON quant.product_id = grp.product_id
                                             AND quant.quantity - quant.reserved_quantity > 0
                       JOIN stock_location location ON location.id = quant.location_id
                                                   AND location.usage = 'internal'
-                                                  AND location.parent_path LIKE line.warehouse_pattern
+                                                  AND location.parent_path LIKE grp.warehouse_pattern
                       JOIN stock_lot other ON other.id = quant.lot_id
-                     WHERE other.expiration_date < line.expiration_date
-                       AND other.expiration_date > line.eligible_after
+                     WHERE other.expiration_date > grp.eligible_after
                        AND other.quality_state = 'released'
-                  ORDER BY line.id, other.expiration_date, other.id
+                  ORDER BY grp.product_id, grp.warehouse_pattern, grp.eligible_after, other.expiration_date, other.id
                 )
                 UPDATE stock_move_line move_line
                    SET fefo_checked = TRUE,
@@ -147,14 +173,17 @@ class StockMoveLine(models.Model):
                        fefo_warehouse_id = line.warehouse_id,
                        fefo_user_id = %(user_id)s
                   FROM line
-             LEFT JOIN earlier ON earlier.id = line.id
+             LEFT JOIN earliest earlier ON earlier.product_id = line.product_id
+                                       AND earlier.warehouse_pattern = line.warehouse_pattern
+                                       AND earlier.eligible_after = line.eligible_after
+                                       AND earlier.expiration_date < line.expiration_date
                  WHERE move_line.id = line.id
                 """,
-                rows=SQL(", ").join(rows),
+                values=SQL(", ").join(values),
                 user_id=self.env.user.id,
             )
         )
-        lines.invalidate_recordset(
+        self.invalidate_recordset(
             [
                 "fefo_checked",
                 "fefo_compliant",

@@ -2,7 +2,12 @@ from odoo import api, fields, models
 
 
 class StockWarehouse(models.Model):
-    """Each warehouse has a quarantine location under its stock, with a putaway rule to it."""
+    """A warehouse gets a quarantine location under its stock, with a putaway rule to it.
+
+    Created when it is first needed (a product or category asks for quarantine on
+    receipt, or a recall contains stock), so that warehouses of companies that
+    never quarantine keep the locations they had.
+    """
 
     _inherit = "stock.warehouse"
 
@@ -17,8 +22,23 @@ class StockWarehouse(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         warehouses = super().create(vals_list)
-        warehouses._create_lot_quarantine_location()
+        if self._lot_quarantine_is_used():
+            warehouses._create_lot_quarantine_location()
         return warehouses
+
+    @api.model
+    def _lot_quarantine_is_used(self):
+        """Whether any product or category asks for quarantine on receipt."""
+        return bool(
+            self.env["product.template"].sudo().search_count([("lot_quarantine_on_receipt", "=", True)], limit=1)
+            or self.env["product.category"].sudo().search_count([("lot_quarantine_on_receipt", "=", True)], limit=1)
+        )
+
+    @api.model
+    def _ensure_lot_quarantine_locations(self):
+        """Give every warehouse its quarantine location once quarantine on receipt is in use."""
+        if self._lot_quarantine_is_used():
+            self.sudo().search([])._create_lot_quarantine_location()
 
     def _create_lot_quarantine_location(self):
         for warehouse in self.filtered(lambda wh: not wh.lot_quarantine_location_id and wh.lot_stock_id):

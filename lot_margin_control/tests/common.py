@@ -15,6 +15,7 @@ class LotControlCommon(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
         cls.stock = cls.warehouse.lot_stock_id
+        cls.warehouse._create_lot_quarantine_location()
         cls.quarantine = cls.warehouse.lot_quarantine_location_id
         cls.customers = cls.env.ref("stock.stock_location_customers")
         cls.suppliers = cls.env.ref("stock.stock_location_suppliers")

@@ -40,8 +40,23 @@ class TestQuarantineOnReceipt(LotControlCommon):
         self.assertEqual(self.quarantine.location_id, self.stock)
         rule = self.stock.putaway_rule_ids.filtered("lot_quarantine")
         self.assertEqual(rule.location_out_id, self.quarantine)
-        new_warehouse = self.env["stock.warehouse"].create({"name": "LMC Second", "code": "LMC2"})
-        self.assertEqual(new_warehouse.lot_quarantine_location_id.location_id, new_warehouse.lot_stock_id)
+
+    def test_quarantine_location_appears_when_quarantine_is_first_used(self):
+        # No product asks for quarantine: a new warehouse keeps core's locations only.
+        self.env["product.template"].search(
+            [("lot_quarantine_on_receipt", "=", True)]
+        ).lot_quarantine_on_receipt = False
+        self.env["product.category"].search(
+            [("lot_quarantine_on_receipt", "=", True)]
+        ).lot_quarantine_on_receipt = False
+        second = self.env["stock.warehouse"].create({"name": "LMC Second", "code": "LMC2"})
+        self.assertFalse(second.lot_quarantine_location_id)
+        self.assertFalse(second.lot_stock_id.child_ids)
+        self.category.lot_quarantine_on_receipt = True
+        self.assertEqual(second.lot_quarantine_location_id.location_id, second.lot_stock_id)
+        self.assertTrue(second.lot_stock_id.putaway_rule_ids.filtered("lot_quarantine"))
+        third = self.env["stock.warehouse"].create({"name": "LMC Third", "code": "LMC3"})
+        self.assertTrue(third.lot_quarantine_location_id)
 
     def test_receipt_lands_in_quarantine_and_release_allows_reservation(self):
         self.product.lot_quarantine_on_receipt = True

@@ -7,4 +7,4 @@ def migrate(cr, version):
     if not version:
         return
     env = api.Environment(cr, SUPERUSER_ID, {})
-    env["stock.warehouse"].search([])._create_lot_quarantine_location()
+    env["stock.warehouse"]._ensure_lot_quarantine_locations()
