@@ -989,6 +989,53 @@ def recall_trace(env, n, seed):
     return _ensure(env, f"recall_trace_{n}", n, seed, _build_recall_trace, lambda env: None)
 
 
+# --- FEFO compliance: n done customer lines of the FEFO product's lots -------------------------
+
+
+def _build_fefo_lines(env, n, seed):
+    info = quants(env, 1_000, seed)
+    rng = random.Random(seed)
+    env.cr.execute(SQL("SELECT id FROM stock_lot WHERE product_id = %s ORDER BY id", info["product_id"]))
+    lot_ids = [row[0] for row in env.cr.fetchall()]
+    picked = [rng.choice(lot_ids) for _index in range(n)]
+    warehouse = _main_warehouse(env)
+    product = env["product.product"].browse(info["product_id"])
+    env.cr.execute(
+        SQL(
+            """
+            INSERT INTO stock_move_line (product_id, product_uom_id, quantity, quantity_product_uom, lot_id,
+                                         location_id, location_dest_id, company_id, state, date, reference, picked,
+                                         create_uid, create_date, write_uid, write_date)
+            SELECT %(product)s, %(uom)s, 1, 1, src.lot_id, %(stock)s, %(customers)s, %(company)s, 'done',
+                   %(anchor)s, 'LMCB/FEFO/' || src.g, TRUE, %(uid)s, %(anchor)s, %(uid)s, %(anchor)s
+              FROM unnest(%(lots)s::int[]) WITH ORDINALITY AS src(lot_id, g)
+            """,
+            product=product.id,
+            uom=product.uom_id.id,
+            stock=warehouse.lot_stock_id.id,
+            customers=env.ref("stock.stock_location_customers").id,
+            company=env.company.id,
+            anchor=anchor(env),
+            uid=env.uid,
+            lots=picked,
+        )
+    )
+    return {"product_id": product.id, "lines": n, "lots": len(lot_ids)}
+
+
+def _drop_fefo_lines(env):
+    env.cr.execute("DELETE FROM stock_move_line WHERE reference LIKE 'LMCB/FEFO/%%'")
+
+
+def fefo_lines(env, n, seed):
+    """``n`` done customer move lines (1 unit each) of random lots of the ``quants`` dataset (1,000 lots).
+
+    Without moves: the compliance check reads only the lines, lots and quants.
+    Returns ``{"product_id", "lines", "lots"}``.
+    """
+    return _ensure(env, "fefo_lines", n, seed, _build_fefo_lines, _drop_fefo_lines)
+
+
 DATASETS = {
     "lots": lots,
     "quants": quants,
