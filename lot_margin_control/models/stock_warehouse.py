@@ -38,7 +38,7 @@ class StockWarehouse(models.Model):
     def _ensure_lot_quarantine_locations(self):
         """Give every warehouse its quarantine location once quarantine on receipt is in use."""
         if self._lot_quarantine_is_used():
-            self.sudo().search([])._create_lot_quarantine_location()
+            self.sudo().search([("lot_quarantine_location_id", "=", False)])._create_lot_quarantine_location()
 
     def _create_lot_quarantine_location(self):
         for warehouse in self.filtered(lambda wh: not wh.lot_quarantine_location_id and wh.lot_stock_id):
