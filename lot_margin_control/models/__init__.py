@@ -2,8 +2,10 @@ from . import barcode_rule
 from . import product_category
 from . import product_template
 from . import res_partner
+from . import sale_order_line
 from . import stock_location
 from . import stock_lot
+from . import stock_lot_markdown_rule
 from . import stock_move
 from . import stock_move_line
 from . import stock_picking

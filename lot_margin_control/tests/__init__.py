@@ -1,6 +1,8 @@
 from . import test_fefo
 from . import test_gs1
 from . import test_lot_gate
+from . import test_margin
+from . import test_markdown
 from . import test_quality
 from . import test_quarantine_receipt
 from . import test_recall
@@ -8,3 +10,4 @@ from . import test_security
 from . import test_shelf_life
 from . import test_supplier_lot
 from . import test_tour
+from . import test_valuation

@@ -1,0 +1,402 @@
+from datetime import date, datetime, time
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..models.stock_lot import QUALITY_STATES, SHELF_LIFE_STATES
+
+# Every value depends on the as-of instant: the ORM caches one set of values per context.
+AS_OF = ("valuation_date", "tz")
+VALUATION_BASES = [("lot", "Lot Layers"), ("product", "Product Layers")]
+EXPIRY_BUCKETS = [
+    ("expired", "Expired"),
+    ("days_30", "Within 30 Days"),
+    ("days_60", "31-60 Days"),
+    ("days_90", "61-90 Days"),
+    ("later", "Over 90 Days"),
+    ("no_expiry", "No Expiry"),
+]
+
+
+class StockLotValuationReport(models.Model):
+    """Inventory value per lot, location and company as of a date, tied out to core stock valuation.
+
+    Quantities are what the done moves left at the date in valued locations
+    (internal, and company transit like stock_account values), consigned stock
+    left out. Value comes from ``stock.valuation.layer`` up to
+    the date (layers have no date of their own: their ``create_date`` is the
+    accounting instant), never from a cost of our own:
+
+    - products with ``lot_valuated``: each lot's own layers, spread over the
+      locations holding the lot by quantity;
+    - other products: the product's layers, spread over every lot and
+      location holding the product by quantity.
+
+    Each share is rounded to the currency and the rounding difference goes to
+    the largest row, so that the rows of a product (or lot) add up exactly to
+    its layer value. Value that no stock holds any more (e.g. a revaluation
+    after the last unit left) is kept on a row without location, so the total
+    is always the core valuation.
+
+    The as-of instant comes from the context key ``valuation_date`` (see
+    ``_get_valuation_datetime``); one SQL statement computes every row.
+    """
+
+    _name = "stock.lot.valuation.report"
+    _description = "Inventory Valuation by Lot"
+    _auto = False
+    _rec_name = "lot_id"
+    _order = "company_id, product_categ_id, product_id, lot_id, location_id"
+    # flushed before the report's SQL reads them
+    _depends = {
+        "stock.move.line": [
+            "state",
+            "date",
+            "quantity_product_uom",
+            "owner_id",
+            "location_id",
+            "location_dest_id",
+            "lot_id",
+            "product_id",
+        ],
+        "stock.quant": ["product_id", "lot_id", "location_id", "quantity", "owner_id"],
+        "stock.valuation.layer": ["create_date", "company_id", "product_id", "lot_id", "value"],
+        "stock.location": ["usage", "company_id", "warehouse_id"],
+        "stock.lot": ["expiration_date", "alert_date", "quality_state", "markdown_discount"],
+        "product.product": ["product_tmpl_id"],
+        "product.template": ["lot_valuated", "is_storable", "categ_id", "uom_id", "lot_near_expiry_days"],
+        "product.category": ["lot_near_expiry_days"],
+        "res.company": ["currency_id", "partner_id"],
+        "res.currency": ["rounding"],
+    }
+
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, depends_context=AS_OF)
+    product_id = fields.Many2one("product.product", readonly=True, depends_context=AS_OF)
+    product_categ_id = fields.Many2one(
+        "product.category", string="Product Category", readonly=True, depends_context=AS_OF
+    )
+    location_id = fields.Many2one(
+        "stock.location",
+        readonly=True,
+        depends_context=AS_OF,
+        help="Empty on the row that carries value no stock holds any more at that date "
+        "(e.g. a revaluation after the last unit left): core valuation counts it, so does this report.",
+    )
+    warehouse_id = fields.Many2one("stock.warehouse", readonly=True, depends_context=AS_OF)
+    company_id = fields.Many2one("res.company", readonly=True, depends_context=AS_OF)
+    currency_id = fields.Many2one("res.currency", readonly=True, depends_context=AS_OF)
+    quantity = fields.Float(digits="Product Unit of Measure", readonly=True, depends_context=AS_OF)
+    uom_id = fields.Many2one("uom.uom", string="Unit", readonly=True, depends_context=AS_OF)
+    unit_cost = fields.Monetary(readonly=True, depends_context=AS_OF, aggregator=None)
+    value = fields.Monetary(readonly=True, depends_context=AS_OF)
+    valuation_basis = fields.Selection(
+        VALUATION_BASES,
+        readonly=True,
+        depends_context=AS_OF,
+        help="Lot Layers: the product is valued by lot, the value is the lot's own valuation layers. "
+        "Product Layers: the product's valuation layers, spread over its lots by quantity.",
+    )
+    expiration_date = fields.Datetime(readonly=True, depends_context=AS_OF)
+    days_to_expiry = fields.Integer(
+        string="Days to Expiry",
+        readonly=True,
+        depends_context=AS_OF,
+        aggregator=None,
+        help="Whole days from the valuation date to the expiration date (negative once expired).",
+    )
+    shelf_life_state = fields.Selection(
+        SHELF_LIFE_STATES,
+        string="Shelf Life",
+        readonly=True,
+        depends_context=AS_OF,
+        help="The lot's shelf-life state as of the valuation date (same rules as on the lot).",
+    )
+    quality_state = fields.Selection(
+        QUALITY_STATES,
+        string="Quality Status",
+        readonly=True,
+        depends_context=AS_OF,
+        help="The lot's current quality status: its history is in the lot's chatter, not valued here.",
+    )
+    expiry_bucket = fields.Selection(EXPIRY_BUCKETS, string="Expiry", readonly=True, depends_context=AS_OF)
+    markdown_discount = fields.Float(
+        string="Markdown (%)", readonly=True, depends_context=AS_OF, aggregator=None, digits=(16, 2)
+    )
+    markdown_exposure = fields.Monetary(
+        readonly=True,
+        depends_context=AS_OF,
+        help="Value times the lot's current markdown discount: the loss expected from selling it marked down.",
+    )
+
+    # ------------------------------------------------------------------
+    # As-of instant
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_valuation_datetime(self):
+        """The as-of instant (naive UTC) asked by the context, and whether it is "now".
+
+        ``valuation_date`` is a date (the end of that day in the user's time
+        zone) or a datetime (UTC); absent, today or in the future, it means now.
+        Returns ``(instant, is_now)``.
+        """
+        now = fields.Datetime.now()
+        value = self.env.context.get("valuation_date")
+        if not value:
+            return now, True
+        if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
+            instant = fields.Datetime.to_datetime(value)
+        else:
+            day = value if isinstance(value, date) else fields.Date.to_date(value)
+            tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+            instant = tz.localize(datetime.combine(day, time.max)).astimezone(pytz.utc).replace(tzinfo=None)
+        if instant >= now:
+            return now, True
+        return instant, False
+
+    # ------------------------------------------------------------------
+    # SQL
+    # ------------------------------------------------------------------
+    @property
+    def _table_query(self):
+        as_of, is_now = self._get_valuation_datetime()
+        return self._valuation_query(as_of, is_now)
+
+    @api.model
+    def _valuation_query(self, as_of, is_now):
+        """The rows as of ``as_of`` (``is_now``: the current stock and every layer).
+
+        Quantities are today's quants minus the done move lines after the date,
+        the way core computes a quantity at a date (``qty_available`` with
+        ``to_date``): a month-end report reads the month's moves, not the whole
+        history. Ids are unique for a date: the smallest code of what makes the
+        row (``quant id * 4 + 3``, ``line id * 4`` or ``* 4 + 2`` for the
+        destination or source side of a later line, ``layer id * 4 + 1`` for
+        value without stock).
+        """
+        undo_later_lines = SQL()
+        if not is_now:
+            undo_later_lines = SQL(
+                """
+                 UNION ALL
+                -- the later lines, summed by lot and route first, undone on both sides
+                SELECT later.product_id, later.lot_id, side.location_id, side.sign * later.quantity,
+                       later.first_id * 4 + side.code
+                  FROM (
+                        SELECT ml.product_id, ml.lot_id, ml.location_id, ml.location_dest_id, ml.owner_id,
+                               SUM(ml.quantity_product_uom) AS quantity, MIN(ml.id) AS first_id
+                          FROM stock_move_line ml
+                         WHERE ml.state = 'done' AND ml.date > %(as_of)s
+                         GROUP BY ml.product_id, ml.lot_id, ml.location_id, ml.location_dest_id, ml.owner_id
+                       ) later
+                 CROSS JOIN LATERAL (VALUES (later.location_dest_id, -1, 0), (later.location_id, 1, 2))
+                       AS side(location_id, sign, code)
+                  JOIN valued_location loc ON loc.id = side.location_id
+                 WHERE later.owner_id IS NULL OR later.owner_id = loc.company_partner_id
+                """,
+                as_of=as_of,
+            )
+        layer_until = SQL("TRUE") if is_now else SQL("svl.create_date <= %s", as_of)
+        return SQL(
+            """
+            WITH valued_location AS (
+                SELECT loc.id, loc.company_id, loc.warehouse_id, company.partner_id AS company_partner_id
+                  FROM stock_location loc
+                  JOIN res_company company ON company.id = loc.company_id
+                 WHERE loc.usage = 'internal' OR loc.usage = 'transit'
+            ),
+            movement AS (
+                SELECT quant.product_id, quant.lot_id, quant.location_id, quant.quantity, quant.id * 4 + 3 AS code
+                  FROM stock_quant quant
+                  JOIN valued_location loc ON loc.id = quant.location_id
+                 WHERE quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id
+                %(undo_later_lines)s
+            ),
+            on_hand AS (
+                SELECT movement.product_id, movement.lot_id, movement.location_id,
+                       SUM(movement.quantity) AS quantity, MIN(movement.code) AS code
+                  FROM movement
+                 GROUP BY movement.product_id, movement.lot_id, movement.location_id
+                HAVING SUM(movement.quantity) <> 0
+            ),
+            stock_row AS (
+                SELECT on_hand.code AS id, on_hand.product_id, on_hand.lot_id, on_hand.location_id,
+                       loc.warehouse_id, loc.company_id, on_hand.quantity,
+                       CASE WHEN tmpl.lot_valuated THEN COALESCE(on_hand.lot_id, 0) ELSE 0 END AS lot_key,
+                       tmpl.lot_valuated
+                  FROM on_hand
+                  JOIN valued_location loc ON loc.id = on_hand.location_id
+                  JOIN product_product product ON product.id = on_hand.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE tmpl.is_storable
+            ),
+            layer AS (
+                -- summed by lot first, products joined on the sums: a million layers are read once
+                SELECT by_lot.company_id, by_lot.product_id,
+                       CASE WHEN tmpl.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
+                       BOOL_OR(tmpl.lot_valuated) AS lot_valuated,
+                       SUM(by_lot.value) AS value, MIN(by_lot.first_id) * 4 + 1 AS code
+                  FROM (
+                        SELECT svl.company_id, svl.product_id, svl.lot_id,
+                               SUM(svl.value) AS value, MIN(svl.id) AS first_id
+                          FROM stock_valuation_layer svl
+                         WHERE %(layer_until)s
+                         GROUP BY svl.company_id, svl.product_id, svl.lot_id
+                       ) by_lot
+                  JOIN product_product product ON product.id = by_lot.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE tmpl.is_storable
+                 GROUP BY by_lot.company_id, by_lot.product_id,
+                          CASE WHEN tmpl.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+            ),
+            combined AS (
+                -- stock rows and layer totals side by side: window functions spread the value without
+                -- joining the two sets (the planner cannot estimate that join, a nested loop would be
+                -- quadratic)
+                SELECT stock_row.id, stock_row.product_id, stock_row.lot_id, stock_row.location_id,
+                       stock_row.warehouse_id, stock_row.company_id, stock_row.quantity, stock_row.lot_key,
+                       stock_row.lot_valuated, 0 AS layer_value, FALSE AS is_layer
+                  FROM stock_row
+                 UNION ALL
+                SELECT layer.code, layer.product_id, NULLIF(layer.lot_key, 0), NULL, NULL,
+                       layer.company_id, 0, layer.lot_key, layer.lot_valuated, layer.value, TRUE
+                  FROM layer
+            ),
+            partitioned AS (
+                -- partition: the layers of a product, or of a lot when the product is valued by lot
+                SELECT combined.*, currency.id AS currency_id, currency.rounding,
+                       SUM(combined.quantity) OVER partition_key AS partition_quantity,
+                       ROUND(SUM(combined.layer_value) OVER partition_key / currency.rounding) * currency.rounding
+                           AS partition_value,
+                       ROW_NUMBER() OVER (
+                           partition_key ORDER BY combined.is_layer, ABS(combined.quantity) DESC, combined.id
+                       ) AS partition_rank
+                  FROM combined
+                  JOIN res_company company ON company.id = combined.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                WINDOW partition_key AS (PARTITION BY combined.company_id, combined.product_id, combined.lot_key)
+            ),
+            shared AS (
+                -- each stock row's share of the value by quantity, rounded to the currency; the layer
+                -- total stays as a row of its own only when no stock holds it at that date
+                SELECT partitioned.*,
+                       CASE WHEN partitioned.is_layer THEN partitioned.partition_value
+                            WHEN partitioned.partition_quantity <> 0
+                            THEN ROUND(partitioned.partition_value * partitioned.quantity
+                                       / partitioned.partition_quantity / partitioned.rounding) * partitioned.rounding
+                            ELSE 0 END AS share_value
+                  FROM partitioned
+                 WHERE NOT partitioned.is_layer
+                    OR (partitioned.partition_quantity = 0 AND partitioned.partition_value <> 0)
+            ),
+            valued AS (
+                -- the largest stock row of each partition takes the rounding difference
+                SELECT shared.*,
+                       shared.share_value + CASE
+                           WHEN NOT shared.is_layer AND shared.partition_rank = 1 AND shared.partition_quantity <> 0
+                           THEN shared.partition_value - SUM(shared.share_value) OVER (
+                                PARTITION BY shared.company_id, shared.product_id, shared.lot_key)
+                           ELSE 0 END AS value
+                  FROM shared
+            )
+            SELECT valued.id,
+                   valued.lot_id,
+                   valued.product_id,
+                   tmpl.categ_id AS product_categ_id,
+                   valued.location_id,
+                   valued.warehouse_id,
+                   valued.company_id,
+                   valued.currency_id,
+                   valued.quantity,
+                   tmpl.uom_id,
+                   CASE WHEN valued.quantity <> 0 THEN valued.value / valued.quantity ELSE 0 END AS unit_cost,
+                   valued.value,
+                   CASE WHEN valued.lot_valuated THEN 'lot' ELSE 'product' END AS valuation_basis,
+                   lot.expiration_date,
+                   FLOOR(EXTRACT(EPOCH FROM lot.expiration_date - %(instant)s) / 86400)::integer AS days_to_expiry,
+                   CASE
+                       WHEN lot.id IS NULL THEN NULL
+                       WHEN lot.expiration_date IS NULL THEN 'no_expiry'
+                       WHEN lot.expiration_date <= %(instant)s THEN 'expired'
+                       WHEN lot.alert_date IS NOT NULL THEN
+                           CASE WHEN lot.alert_date <= %(instant)s THEN 'near_expiry' ELSE 'fresh' END
+                       WHEN COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days, 0) > 0
+                            AND lot.expiration_date - make_interval(days =>
+                                COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days)
+                            ) <= %(instant)s THEN 'near_expiry'
+                       ELSE 'fresh'
+                   END AS shelf_life_state,
+                   lot.quality_state,
+                   CASE
+                       WHEN lot.expiration_date IS NULL THEN 'no_expiry'
+                       WHEN lot.expiration_date <= %(instant)s THEN 'expired'
+                       WHEN lot.expiration_date < %(instant)s + interval '30 days' THEN 'days_30'
+                       WHEN lot.expiration_date < %(instant)s + interval '60 days' THEN 'days_60'
+                       WHEN lot.expiration_date < %(instant)s + interval '90 days' THEN 'days_90'
+                       ELSE 'later'
+                   END AS expiry_bucket,
+                   COALESCE(lot.markdown_discount, 0) AS markdown_discount,
+                   valued.value * COALESCE(lot.markdown_discount, 0) / 100 AS markdown_exposure
+              FROM valued
+              JOIN product_product product ON product.id = valued.product_id
+              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+         LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
+         LEFT JOIN stock_lot lot ON lot.id = valued.lot_id
+            """,
+            undo_later_lines=undo_later_lines,
+            layer_until=layer_until,
+            instant=as_of,
+        )
+
+    # ------------------------------------------------------------------
+    # Export
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_export_rows(self, domain):
+        """The rows matching ``domain`` for the spreadsheet, as dicts, by category, product, lot, location.
+
+        One query for the rows (names joined in SQL, expiration dates in the
+        user's time zone) and one batched read for the product names, instead
+        of reading 100k report records through the ORM cache.
+        """
+        self.check_access("read")
+        query = self._search(domain)
+        lang = self.env.lang or "en_US"
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT report.product_id,
+                       COALESCE(categ.complete_name, '') AS category,
+                       COALESCE(lot.name, '') AS lot,
+                       COALESCE(warehouse.name, '') AS warehouse,
+                       COALESCE(location.complete_name, '') AS location,
+                       report.expiration_date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s AS expiration_date,
+                       report.days_to_expiry, report.shelf_life_state, report.quality_state,
+                       report.expiry_bucket, report.quantity,
+                       COALESCE(uom.name->>%(lang)s, uom.name->>'en_US') AS uom,
+                       report.unit_cost, report.value, report.valuation_basis,
+                       report.markdown_discount, report.markdown_exposure
+                  FROM (%(report)s) report
+                  JOIN product_product product ON product.id = report.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+             LEFT JOIN product_category categ ON categ.id = report.product_categ_id
+             LEFT JOIN stock_lot lot ON lot.id = report.lot_id
+             LEFT JOIN stock_warehouse warehouse ON warehouse.id = report.warehouse_id
+             LEFT JOIN stock_location location ON location.id = report.location_id
+             LEFT JOIN uom_uom uom ON uom.id = report.uom_id
+                 ORDER BY categ.complete_name, product.default_code,
+                          COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'), product.id,
+                          lot.name, location.complete_name NULLS LAST
+                """,
+                report=query.select(SQL("%s.*", SQL.identifier(query.table))),
+                lang=lang,
+                tz=tz,
+            )
+        )
+        products = self.env["product.product"].browse({row["product_id"] for row in rows})
+        names = dict(zip(products.ids, products.mapped("display_name"), strict=True))
+        for row in rows:
+            row["product"] = names[row["product_id"]]
+        return rows

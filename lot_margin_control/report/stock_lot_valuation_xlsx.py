@@ -1,0 +1,354 @@
+import io
+
+import xlsxwriter
+
+from odoo import api, fields, models
+
+# (key, width, kind) of the "By Lot" sheet, the report's list view.
+LOT_COLUMNS = [
+    ("category", 26, "text"),
+    ("product", 34, "text"),
+    ("lot", 18, "text"),
+    ("warehouse", 14, "text"),
+    ("location", 24, "text"),
+    ("expiration_date", 12, "date"),
+    ("days_to_expiry", 9, "integer"),
+    ("shelf_life_state", 12, "selection"),
+    ("quality_state", 12, "selection"),
+    ("expiry_bucket", 14, "selection"),
+    ("quantity", 12, "quantity"),
+    ("uom", 8, "text"),
+    ("unit_cost", 12, "money"),
+    ("value", 15, "money"),
+    ("valuation_basis", 14, "selection"),
+    ("markdown_discount", 10, "percent"),
+    ("markdown_exposure", 15, "money"),
+]
+BUCKETS = ("expired", "days_30", "days_60", "days_90", "later", "no_expiry")
+BLOCKED_STATES = ("blocked", "recalled")
+
+
+class StockLotValuationXlsx(models.AbstractModel):
+    """The valuation-by-lot workbook: one sheet per view of the report, plus the summary.
+
+    - Summary: the parameters, the value by expiry bucket and by quality status,
+      and the suggested provision, with a chart of the buckets (graph view);
+    - By Lot: every row (list view), subtotals per product category and the
+      grand total as SUBTOTAL formulas (their values cached, so any reader sees
+      them), frozen header, autofilter, detail rows grouped under each subtotal;
+    - By Category: product category against expiry bucket (pivot view).
+
+    Written with xlsxwriter in constant-memory mode, rows streamed in order.
+    """
+
+    _name = "report.lot_margin_control.valuation_xlsx"
+    _description = "Valuation by Lot Spreadsheet"
+
+    # ------------------------------------------------------------------
+    # Figures
+    # ------------------------------------------------------------------
+    @api.model
+    def _summarize(self, rows):
+        """Bucket totals of the rows: expiry buckets, quality states, markdown and the provision.
+
+        Provision = expired value + value of blocked and recalled lots that are
+        not expired + markdown exposure of the rest (each value counted once).
+        """
+        summary = {
+            "total": 0.0,
+            "buckets": dict.fromkeys(BUCKETS, 0.0),
+            "quality": dict.fromkeys(("quarantine", "blocked", "recalled"), 0.0),
+            "markdown_exposure": 0.0,
+            "provision_expired": 0.0,
+            "provision_blocked": 0.0,
+            "provision_markdown": 0.0,
+            "rows": len(rows),
+        }
+        buckets, quality = summary["buckets"], summary["quality"]
+        for row in rows:
+            value = row["value"]
+            summary["total"] += value
+            buckets[row["expiry_bucket"]] += value
+            if row["quality_state"] in quality:
+                quality[row["quality_state"]] += value
+            summary["markdown_exposure"] += row["markdown_exposure"]
+            if row["expiry_bucket"] == "expired":
+                summary["provision_expired"] += value
+            elif row["quality_state"] in BLOCKED_STATES:
+                summary["provision_blocked"] += value
+            else:
+                summary["provision_markdown"] += row["markdown_exposure"]
+        summary["provision"] = (
+            summary["provision_expired"] + summary["provision_blocked"] + summary["provision_markdown"]
+        )
+        return summary
+
+    # ------------------------------------------------------------------
+    # Workbook
+    # ------------------------------------------------------------------
+    @api.model
+    def _generate(self, wizard, rows, notes):
+        """The workbook (bytes) of ``rows`` (see stock.lot.valuation.report ``_read_export_rows``)."""
+        output = io.BytesIO()
+        workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
+        formats = self._formats(workbook, wizard.company_id.currency_id)
+        summary = self._summarize(rows)
+        summary_sheet = workbook.add_worksheet(self.env._("Summary"))
+        lot_sheet = workbook.add_worksheet(self.env._("By Lot"))
+        category_sheet = workbook.add_worksheet(self.env._("By Category"))
+        self._write_lots(lot_sheet, rows, formats)
+        categories = self._write_categories(category_sheet, rows, formats)
+        self._write_summary(workbook, summary_sheet, wizard, summary, notes, formats, categories)
+        workbook.close()
+        return output.getvalue()
+
+    @api.model
+    def _formats(self, workbook, currency):
+        decimals = "." + "0" * currency.decimal_places if currency.decimal_places else ""
+        symbol = currency.symbol.replace('"', "")
+        number = f"#,##0{decimals}"
+        money = f'"{symbol}" {number}' if currency.position == "before" else f'{number} "{symbol}"'
+        return {
+            "header": workbook.add_format(
+                {"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True, "valign": "top"}
+            ),
+            "title": workbook.add_format({"bold": True, "font_size": 14}),
+            "bold": workbook.add_format({"bold": True}),
+            "note": workbook.add_format({"italic": True, "font_color": "#9C5700"}),
+            "text": None,
+            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+            "integer": workbook.add_format({"num_format": "0"}),
+            "quantity": workbook.add_format({"num_format": "#,##0.###"}),
+            "money": workbook.add_format({"num_format": money}),
+            "money_bold": workbook.add_format({"num_format": money, "bold": True, "top": 1}),
+            "percent": workbook.add_format({"num_format": "0.00"}),
+            "share": workbook.add_format({"num_format": "0.0%"}),
+            "total_label": workbook.add_format({"bold": True, "top": 1}),
+        }
+
+    @api.model
+    def _labels(self):
+        report = self.env["stock.lot.valuation.report"]
+        labels = {
+            fname: dict(report._fields[fname]._description_selection(self.env))
+            for fname in ("shelf_life_state", "quality_state", "expiry_bucket", "valuation_basis")
+        }
+        titles = {
+            "category": report._fields["product_categ_id"]._description_string(self.env),
+            "product": report._fields["product_id"]._description_string(self.env),
+            "lot": report._fields["lot_id"]._description_string(self.env),
+            "warehouse": report._fields["warehouse_id"]._description_string(self.env),
+            "location": report._fields["location_id"]._description_string(self.env),
+            "uom": report._fields["uom_id"]._description_string(self.env),
+        }
+        for key, _width, _kind in LOT_COLUMNS:
+            if key not in titles:
+                titles[key] = report._fields[key]._description_string(self.env)
+        return labels, titles
+
+    @api.model
+    def _write_lots(self, sheet, rows, formats):
+        labels, titles = self._labels()
+        value_col = next(i for i, (key, _w, _k) in enumerate(LOT_COLUMNS) if key == "value")
+        exposure_col = next(i for i, (key, _w, _k) in enumerate(LOT_COLUMNS) if key == "markdown_exposure")
+        money_columns = (value_col, exposure_col)
+        for col, (_key, width, _kind) in enumerate(LOT_COLUMNS):
+            sheet.set_column(col, col, width)
+        sheet.set_row(0, 30)
+        for col, (key, _width, _kind) in enumerate(LOT_COLUMNS):
+            sheet.write_string(0, col, titles[key], formats["header"])
+        sheet.freeze_panes(1, 0)
+        columns = [(col, key, kind, labels.get(key)) for col, (key, _width, kind) in enumerate(LOT_COLUMNS)]
+        number_formats = {kind: formats[kind] for kind in ("integer", "quantity", "money", "percent")}
+        date_format = formats["date"]
+        write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+        detail_row = {"level": 1}  # grouped under its category's subtotal
+        row_index = 0
+        group_start = 1
+        totals = {col: 0.0 for col in money_columns}
+        grand = {col: 0.0 for col in money_columns}
+        for position, data in enumerate(rows):
+            row_index += 1
+            sheet.set_row(row_index, None, None, detail_row)
+            # typed writes, empty cells left out: 100k rows must stream fast
+            for col, key, kind, field_labels in columns:
+                value = data[key]
+                if kind == "text":
+                    if value:
+                        write_string(row_index, col, value)
+                elif kind == "selection":
+                    if value:
+                        write_string(row_index, col, field_labels[value])
+                elif kind == "date":
+                    if value:
+                        write_datetime(row_index, col, value, date_format)
+                elif value is not None and (value or kind != "percent"):
+                    write_number(row_index, col, value, number_formats[kind])
+            totals[value_col] += data["value"]
+            totals[exposure_col] += data["markdown_exposure"]
+            last_of_category = position + 1 == len(rows) or rows[position + 1]["category"] != data["category"]
+            if last_of_category:
+                row_index += 1
+                sheet.write_string(
+                    row_index,
+                    0,
+                    self.env._("Total %(category)s", category=data["category"] or ""),
+                    formats["total_label"],
+                )
+                for col in money_columns:
+                    self._write_subtotal(sheet, row_index, col, group_start, row_index - 1, totals[col], formats)
+                    grand[col] += totals[col]
+                    totals[col] = 0.0
+                group_start = row_index + 1
+        last_detail_row = max(row_index, 1)
+        sheet.autofilter(0, 0, last_detail_row, len(LOT_COLUMNS) - 1)
+        row_index += 1
+        sheet.write_string(row_index, 0, self.env._("Grand Total"), formats["total_label"])
+        for col in money_columns:
+            self._write_subtotal(sheet, row_index, col, 1, max(row_index - 1, 1), grand[col], formats)
+
+    @api.model
+    def _write_subtotal(self, sheet, row, col, first_row, last_row, value, formats):
+        """SUBTOTAL(9, ...) of a column, its value cached; SUBTOTAL ignores nested subtotals."""
+        first = xlsxwriter.utility.xl_rowcol_to_cell(first_row, col)
+        last = xlsxwriter.utility.xl_rowcol_to_cell(last_row, col)
+        sheet.write_formula(row, col, f"=SUBTOTAL(9,{first}:{last})", formats["money_bold"], value)
+
+    @api.model
+    def _write_categories(self, sheet, rows, formats):
+        """Category x expiry bucket (the pivot view). Returns the sheet's layout for the chart."""
+        labels, titles = self._labels()
+        bucket_labels = labels["expiry_bucket"]
+        by_category = {}
+        for data in rows:
+            values = by_category.setdefault(data["category"] or "", dict.fromkeys((*BUCKETS, "markdown_exposure"), 0.0))
+            values[data["expiry_bucket"]] += data["value"]
+            values["markdown_exposure"] += data["markdown_exposure"]
+        headers = [
+            titles["category"],
+            *(bucket_labels[bucket] for bucket in BUCKETS),
+            self.env._("Total"),
+            titles["markdown_exposure"],
+        ]
+        sheet.set_column(0, 0, 30)
+        sheet.set_column(1, len(headers) - 1, 15)
+        sheet.set_row(0, 30)
+        for col, title in enumerate(headers):
+            sheet.write_string(0, col, title, formats["header"])
+        sheet.freeze_panes(1, 1)
+        row = 0
+        for category in sorted(by_category):
+            values = by_category[category]
+            row += 1
+            sheet.write_string(row, 0, category)
+            for col, bucket in enumerate(BUCKETS, start=1):
+                sheet.write_number(row, col, values[bucket], formats["money"])
+            total_col = len(BUCKETS) + 1
+            first = xlsxwriter.utility.xl_rowcol_to_cell(row, 1)
+            last = xlsxwriter.utility.xl_rowcol_to_cell(row, len(BUCKETS))
+            sheet.write_formula(
+                row, total_col, f"=SUM({first}:{last})", formats["money"], sum(values[b] for b in BUCKETS)
+            )
+            sheet.write_number(row, total_col + 1, values["markdown_exposure"], formats["money"])
+        last_row = row
+        sheet.autofilter(0, 0, max(last_row, 1), len(headers) - 1)
+        row += 1
+        sheet.write_string(row, 0, self.env._("Grand Total"), formats["total_label"])
+        for col in range(1, len(headers)):
+            if col <= len(BUCKETS):
+                value = sum(values[BUCKETS[col - 1]] for values in by_category.values())
+            elif col == len(BUCKETS) + 1:
+                value = sum(sum(values[b] for b in BUCKETS) for values in by_category.values())
+            else:
+                value = sum(values["markdown_exposure"] for values in by_category.values())
+            self._write_subtotal(sheet, row, col, 1, max(last_row, 1), value, formats)
+        return {"name": sheet.name, "last_row": last_row, "bucket_labels": bucket_labels}
+
+    @api.model
+    def _write_summary(self, workbook, sheet, wizard, summary, notes, formats, categories):
+        labels, _titles = self._labels()
+        sheet.set_column(0, 0, 44)
+        sheet.set_column(1, 2, 18)
+        as_of = wizard._get_effective_date()
+        lines = [
+            (self.env._("Inventory Valuation by Lot"), None, "title"),
+            (self.env._("Company"), wizard.company_id.name, None),
+            (self.env._("As of"), fields.Date.to_string(as_of), None),
+            (self.env._("Filters"), wizard._describe_filters(), None),
+            (self.env._("Rows"), summary["rows"], None),
+        ]
+        row = -1
+        for label, value, style in lines:
+            row += 1
+            sheet.write(row, 0, label, formats["title"] if style else formats["bold"])
+            if value is not None:
+                sheet.write(row, 1, value)
+        for note in notes:
+            row += 1
+            sheet.write_string(row, 0, note, formats["note"])
+
+        def table(title, items, total_label=None):
+            nonlocal row
+            row += 2
+            sheet.write_string(row, 0, title, formats["header"])
+            sheet.write_string(row, 1, self.env._("Value"), formats["header"])
+            sheet.write_string(row, 2, self.env._("Share of Total"), formats["header"])
+            first = row + 1
+            for label, value in items:
+                row += 1
+                sheet.write_string(row, 0, label)
+                sheet.write_number(row, 1, value, formats["money"])
+                sheet.write_number(row, 2, value / summary["total"] if summary["total"] else 0, formats["share"])
+            if total_label:
+                row += 1
+                sheet.write_string(row, 0, total_label, formats["total_label"])
+                top = xlsxwriter.utility.xl_rowcol_to_cell(first, 1)
+                bottom = xlsxwriter.utility.xl_rowcol_to_cell(row - 1, 1)
+                sheet.write_formula(
+                    row, 1, f"=SUM({top}:{bottom})", formats["money_bold"], sum(value for _label, value in items)
+                )
+            return first
+
+        bucket_labels = labels["expiry_bucket"]
+        bucket_first = table(
+            self.env._("Value by Expiry"),
+            [(bucket_labels[bucket], summary["buckets"][bucket]) for bucket in BUCKETS],
+            self.env._("Total Inventory Value"),
+        )
+        quality_labels = labels["quality_state"]
+        table(
+            self.env._("Value by Quality Status"),
+            [(quality_labels[state], value) for state, value in summary["quality"].items()],
+        )
+        table(
+            self.env._("Suggested Provision"),
+            [
+                (self.env._("Expired value"), summary["provision_expired"]),
+                (self.env._("Blocked and recalled value (not expired)"), summary["provision_blocked"]),
+                (self.env._("Expected markdown loss (other lots)"), summary["provision_markdown"]),
+            ],
+            self.env._("Provision Suggestion"),
+        )
+        chart = workbook.add_chart({"type": "column"})
+        chart.add_series(
+            {
+                "name": self.env._("Value by Expiry"),
+                "categories": [sheet.name, bucket_first, 0, bucket_first + len(BUCKETS) - 1, 0],
+                "values": [sheet.name, bucket_first, 1, bucket_first + len(BUCKETS) - 1, 1],
+            }
+        )
+        chart.set_legend({"none": True})
+        chart.set_title({"name": self.env._("Inventory Value by Expiry")})
+        sheet.insert_chart(0, 4, chart)
+        if categories["last_row"]:
+            by_category = workbook.add_chart({"type": "bar", "subtype": "stacked"})
+            for col, bucket in enumerate(BUCKETS, start=1):
+                by_category.add_series(
+                    {
+                        "name": categories["bucket_labels"][bucket],
+                        "categories": [categories["name"], 1, 0, categories["last_row"], 0],
+                        "values": [categories["name"], 1, col, categories["last_row"], col],
+                    }
+                )
+            by_category.set_title({"name": self.env._("Value by Category and Expiry")})
+            sheet.insert_chart(16, 4, by_category)
