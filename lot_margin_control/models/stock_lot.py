@@ -283,6 +283,30 @@ class StockLot(models.Model):
                     )
 
     @api.model
+    def _sql_shelf_life_state(self, now):
+        """SQL twin of ``_get_shelf_life_state``: a lot's state at ``now``.
+
+        Reads the aliases ``lot`` (stock_lot), ``tmpl`` (product_template) and
+        ``categ`` (product_category), which the caller's query must join.
+        """
+        return SQL(
+            """
+            CASE
+                WHEN lot.expiration_date IS NULL THEN 'no_expiry'
+                WHEN lot.expiration_date <= %(now)s THEN 'expired'
+                WHEN lot.alert_date IS NOT NULL THEN
+                    CASE WHEN lot.alert_date <= %(now)s THEN 'near_expiry' ELSE 'fresh' END
+                WHEN COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days, 0) > 0
+                     AND lot.expiration_date - make_interval(days =>
+                         COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days)
+                     ) <= %(now)s THEN 'near_expiry'
+                ELSE 'fresh'
+            END
+            """,
+            now=now,
+        )
+
+    @api.model
     def _cron_refresh_shelf_life_state(self):
         self._refresh_shelf_life_state()
         self._refresh_markdown()
@@ -302,17 +326,7 @@ class StockLot(models.Model):
                 """
                 WITH computed AS (
                     SELECT lot.id,
-                           CASE
-                               WHEN lot.expiration_date IS NULL THEN 'no_expiry'
-                               WHEN lot.expiration_date <= %(now)s THEN 'expired'
-                               WHEN lot.alert_date IS NOT NULL THEN
-                                   CASE WHEN lot.alert_date <= %(now)s THEN 'near_expiry' ELSE 'fresh' END
-                               WHEN COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days, 0) > 0
-                                    AND lot.expiration_date - make_interval(days =>
-                                        COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days)
-                                    ) <= %(now)s THEN 'near_expiry'
-                               ELSE 'fresh'
-                           END AS state
+                           %(state)s AS state
                       FROM stock_lot lot
                       JOIN product_product product ON product.id = lot.product_id
                       JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
@@ -325,7 +339,7 @@ class StockLot(models.Model):
                    AND lot.shelf_life_state IS DISTINCT FROM computed.state
              RETURNING lot.id, computed.state
                 """,
-                now=now,
+                state=self._sql_shelf_life_state(now),
             )
         )
         self.env["stock.lot"].invalidate_model(["shelf_life_state"])

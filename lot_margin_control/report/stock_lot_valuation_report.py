@@ -315,18 +315,7 @@ class StockLotValuationReport(models.Model):
                    CASE WHEN valued.lot_valuated THEN 'lot' ELSE 'product' END AS valuation_basis,
                    lot.expiration_date,
                    FLOOR(EXTRACT(EPOCH FROM lot.expiration_date - %(instant)s) / 86400)::integer AS days_to_expiry,
-                   CASE
-                       WHEN lot.id IS NULL THEN NULL
-                       WHEN lot.expiration_date IS NULL THEN 'no_expiry'
-                       WHEN lot.expiration_date <= %(instant)s THEN 'expired'
-                       WHEN lot.alert_date IS NOT NULL THEN
-                           CASE WHEN lot.alert_date <= %(instant)s THEN 'near_expiry' ELSE 'fresh' END
-                       WHEN COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days, 0) > 0
-                            AND lot.expiration_date - make_interval(days =>
-                                COALESCE(NULLIF(tmpl.lot_near_expiry_days, 0), categ.lot_near_expiry_days)
-                            ) <= %(instant)s THEN 'near_expiry'
-                       ELSE 'fresh'
-                   END AS shelf_life_state,
+                   CASE WHEN lot.id IS NULL THEN NULL ELSE %(shelf_life_state)s END AS shelf_life_state,
                    lot.quality_state,
                    CASE
                        WHEN lot.expiration_date IS NULL THEN 'no_expiry'
@@ -347,6 +336,7 @@ class StockLotValuationReport(models.Model):
             undo_later_lines=undo_later_lines,
             layer_until=layer_until,
             instant=as_of,
+            shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
         )
 
     # ------------------------------------------------------------------
