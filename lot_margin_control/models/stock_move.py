@@ -1,6 +1,6 @@
-from datetime import timedelta
-
 from odoo import models
+
+from .lot_gate import LOT_GATE_KEY, LotGate
 
 # How far down a chain of moves (pick, pack, ship) to look for the customer delivery.
 MAX_CHAIN_DEPTH = 4
@@ -11,40 +11,41 @@ class StockMove(models.Model):
 
     ``_get_lot_gate`` is the one place that says which lots a move may take;
     stock.quant applies it when gathering quants (any removal strategy) and
-    stock.move.line when a lot is typed or scanned by hand.
+    stock.move.line when a lot is typed or scanned by hand, and again when the
+    move is validated. Nothing a request sends (context, arguments) turns it off.
     """
 
     _inherit = "stock.move"
 
     def _get_lot_gate(self):
-        """Lots this move may take: ``(allowed quality states, expiry limit, required days)``, or False.
+        """Lots this move may take, as a ``LotGate``; None means any lot.
 
-        False means any lot: receipts and customer returns (the goods do not leave
-        stock), scrap, moves into a quarantine location, returns to the vendor and
-        inventory adjustments. Everything else leaving an internal location takes
-        only released lots. When the goods go to a customer (directly or through
-        pick/pack steps), only lots that still have the required shelf life on the
-        delivery's scheduled date: the customer's or the product's minimum days
-        left, whichever is stricter; at least not expired.
+        Any lot: moves that do not take goods out of an internal location
+        (receipts, customer returns), scrap, moves into a quarantine location,
+        returns to the vendor and inventory losses. Everything else leaving an
+        internal location (deliveries, manufacturing, internal transfers and
+        quant relocations) takes only released lots. When the goods go to a
+        customer (directly or through pick/pack steps), only lots that still have
+        the required shelf life on the delivery's scheduled date.
         """
         self.ensure_one()
-        if self.env.context.get("skip_lot_gate"):
-            return False
         source, destination = self.location_id, self.location_dest_id
         if source.usage not in ("internal", "transit"):
-            return False
+            return None
         if (
-            self.is_inventory
-            or destination.usage in ("supplier", "inventory")
+            destination.usage in ("supplier", "inventory")
             or destination.scrap_location
             or destination._is_lot_quarantine_location()
         ):
-            return False
+            return None
         delivery = self._get_customer_delivery_move()
         if not delivery:
-            return (("released",), False, 0)
-        required_days = self._get_required_shelf_life_days(delivery)
-        return (("released",), delivery.date + timedelta(days=required_days), required_days)
+            return LotGate()
+        customer = delivery.picking_id.partner_id or delivery.partner_id
+        return LotGate(
+            scheduled_date=delivery.date,
+            required_days=self.product_id._get_required_shelf_life_days(customer),
+        )
 
     def _get_customer_delivery_move(self):
         """This move, or the move of its chain that delivers to a customer, or False."""
@@ -57,17 +58,9 @@ class StockMove(models.Model):
                 break
         return False
 
-    def _get_required_shelf_life_days(self, delivery):
-        """Days of shelf life the customer of ``delivery`` must get: customer's or product's, the stricter."""
-        customer = (delivery.picking_id.partner_id or delivery.partner_id).commercial_partner_id
-        return max(
-            customer.min_remaining_shelf_life_days or 0,
-            self.product_id.product_tmpl_id.min_remaining_shelf_life_days or 0,
-        )
-
     def _with_lot_gate(self):
-        gate = self._get_lot_gate()
-        return self.with_context(lot_gate=gate) if gate else self
+        """This move with its own gate in the context, replacing whatever the caller put there."""
+        return self.with_context(**{LOT_GATE_KEY: self._get_lot_gate()})
 
     def _update_reserved_quantity(self, need, location_id, lot_id=None, package_id=None, owner_id=None, strict=True):
         return super(StockMove, self._with_lot_gate())._update_reserved_quantity(

@@ -33,10 +33,16 @@ class StockMoveLine(models.Model):
     fefo_user_id = fields.Many2one("res.users", string="Validated By", readonly=True, copy=False)
 
     def _check_lot_gate(self):
+        """Refuse lines whose lot their move's gate does not let through (see stock.move ``_get_lot_gate``).
+
+        Also for done lines: changing the lot of a validated delivery moves stock
+        of the new lot out, which is shipping it.
+        """
         for line in self:
-            if not line.lot_id or not line.move_id or line.state in ("done", "cancel"):
+            if not line.lot_id or not line.move_id or line.state == "cancel":
                 continue
-            refusal = line.lot_id._get_lot_gate_refusal(line.move_id._get_lot_gate())
+            gate = line.move_id._get_lot_gate()
+            refusal = gate and gate.refusal(line.lot_id)
             if refusal:
                 raise UserError(
                     self.env._(
@@ -58,7 +64,7 @@ class StockMoveLine(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"lot_id", "move_id", "location_id"} & set(vals):
+        if {"lot_id", "move_id", "location_id", "location_dest_id"} & set(vals):
             self._check_lot_gate()
         if vals.get("lot_id"):
             self._apply_near_expiry_putaway()
@@ -127,7 +133,7 @@ class StockMoveLine(models.Model):
         eligible_after = {}
         for move in self.env["stock.move"].browse({row[3] for row in rows if row[3]}):
             gate = move._get_lot_gate()
-            eligible_after[move.id] = gate[1] if gate and gate[1] else now
+            eligible_after[move.id] = (gate and gate.expiry_limit) or now
         values = [
             SQL(
                 "(%s, %s, %s, %s, %s::timestamp, %s::timestamp)",

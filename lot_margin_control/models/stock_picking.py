@@ -39,7 +39,7 @@ class StockPicking(models.Model):
                 )
                 shown = 0
                 for lot, lot_quants in quants.grouped("lot_id").items():
-                    refusal = lot._get_lot_gate_refusal(gate)
+                    refusal = gate.refusal(lot)
                     if not refusal:
                         continue
                     free = sum(lot_quants.mapped("quantity")) - sum(lot_quants.mapped("reserved_quantity"))

@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 from odoo.osv import expression
+from odoo.tools import SQL
+
+from .lot_gate import LotGate
 
 
 class StockQuant(models.Model):
@@ -26,29 +29,79 @@ class StockQuant(models.Model):
             return "expiration_date, in_date, id"
         return super()._get_removal_strategy_order(removal_strategy)
 
-    @api.model
-    def _get_lot_gate_domain(self, gate):
-        """Quants a lot gate lets through: lot-less ones, and lots it allows."""
-        allowed_states, expiry_limit, _required_days = gate
-        lot_domain = [("lot_quality_state", "in", list(allowed_states))]
-        if expiry_limit:
-            # expiration_date is product_expiry's stored copy of the lot's date
-            lot_domain = expression.AND(
-                [lot_domain, ["|", ("expiration_date", "=", False), ("expiration_date", ">", expiry_limit)]]
-            )
-        return expression.OR([[("lot_id", "=", False)], lot_domain])
-
     def _get_gather_domain(self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False):
         domain = super()._get_gather_domain(product_id, location_id, lot_id, package_id, owner_id, strict)
-        gate = self.env.context.get("lot_gate")
+        gate = LotGate.from_context(self.env.context)
         if gate:
-            domain = expression.AND([domain, self._get_lot_gate_domain(gate)])
+            domain = expression.AND([domain, gate.domain()])
         return domain
 
     def _gather(self, product_id, location_id, lot_id=None, package_id=None, owner_id=None, strict=False, qty=0):
         quants = super()._gather(product_id, location_id, lot_id, package_id, owner_id, strict, qty)
-        gate = self.env.context.get("lot_gate")
+        gate = LotGate.from_context(self.env.context)
         if gate and strict and self.env.context.get("quants_cache") is not None:
             # Chained moves read a quants cache that skips the domain: filter it here.
-            quants = quants.filtered(lambda quant: not quant.lot_id or not quant.lot_id._get_lot_gate_refusal(gate))
+            quants = quants.filtered(lambda quant: not quant.lot_id or not gate.refusal(quant.lot_id))
         return quants
+
+    # ------------------------------------------------------------------
+    # Reservation under concurrency
+    # ------------------------------------------------------------------
+    def _lock_for_reservation(self):
+        """Lock these quants (in id order, waiting for other transactions) before reserving on them.
+
+        Core locks one quant at a time with SKIP LOCKED and, when another
+        transaction holds it, creates a new zero-quantity quant to carry the
+        reservation: two workers then both reserve the same units. Waiting on the
+        lock instead makes the second transaction fail with a serialization error
+        once the first commits (PostgreSQL, repeatable read), and Odoo replays
+        the request on fresh data: a lot is never reserved beyond its quantity,
+        and a lot blocked meanwhile (which rewrites its quants' quality column,
+        see stock.lot ``_lock_quants_for_quality_change``) is seen as blocked.
+        """
+        if self.ids:
+            self.env.execute_query(
+                SQL("SELECT id FROM stock_quant WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", self.ids)
+            )
+
+    @api.model
+    def _get_reserve_quantity(
+        self,
+        product_id,
+        location_id,
+        quantity,
+        product_packaging_id=None,
+        uom_id=None,
+        lot_id=None,
+        package_id=None,
+        owner_id=None,
+        strict=False,
+    ):
+        if quantity > 0:
+            quants = self.sudo()._gather(
+                product_id, location_id, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=strict
+            )
+            quants._lock_for_reservation()
+        return super()._get_reserve_quantity(
+            product_id,
+            location_id,
+            quantity,
+            product_packaging_id=product_packaging_id,
+            uom_id=uom_id,
+            lot_id=lot_id,
+            package_id=package_id,
+            owner_id=owner_id,
+            strict=strict,
+        )
+
+    @api.model
+    def _update_reserved_quantity(
+        self, product_id, location_id, quantity, lot_id=None, package_id=None, owner_id=None, strict=True
+    ):
+        if quantity > 0 and not location_id.should_bypass_reservation():
+            self.sudo()._gather(
+                product_id, location_id, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=True
+            )._lock_for_reservation()
+        return super()._update_reserved_quantity(
+            product_id, location_id, quantity, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=strict
+        )

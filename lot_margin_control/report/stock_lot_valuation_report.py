@@ -5,7 +5,8 @@ import pytz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..models.stock_lot import QUALITY_STATES, SHELF_LIFE_STATES
+from ..models.stock_lot_quality import QUALITY_STATES
+from ..models.stock_lot_shelf_life import SHELF_LIFE_STATES
 
 # Every value depends on the as-of instant: the ORM caches one set of values per context.
 AS_OF = ("valuation_date", "tz")

@@ -11,3 +11,5 @@ from . import test_shelf_life
 from . import test_supplier_lot
 from . import test_tour
 from . import test_valuation
+from . import test_trust
+from . import test_concurrency

@@ -79,11 +79,11 @@ class TestQualityStatus(LotControlCommon):
 
     def test_recalled_lots_are_not_released_by_hand(self):
         lot = self._lot("Q-RECALL")
-        lot._set_quality_state("recalled", "Recall RC-1")
+        lot._quality_recall(self.env["stock.lot.recall"], "Recall RC-1")
         with self.assertRaises(UserError):
             lot.with_user(self.quality_manager).action_quality_release()
         self.assertEqual(lot.quality_state, "recalled")
-        with self.assertRaises(AccessError):
+        with self.assertRaises(UserError):
             self._lot("Q-RECALL-2").with_user(self.lot_user).write(
                 {"quality_state": "recalled", "quality_state_reason": "x"}
             )
