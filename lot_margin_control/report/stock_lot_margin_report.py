@@ -5,6 +5,8 @@ from odoo.tools import SQL
 # to one company, or is shared and then sold in several; the id stays computable from the
 # grouped columns, so PostgreSQL pushes filters on ids and lots down into the aggregation.
 COMPANY_BITS = 16
+# Costs and stock values: accountants and inventory administrators, as core's valuation reports.
+COST_READERS = "account.group_account_readonly,stock.group_stock_manager"
 
 
 class StockLotMarginReport(models.Model):
@@ -73,16 +75,20 @@ class StockLotMarginReport(models.Model):
         readonly=True,
         help="Discount given on the sale lines for this lot's quantity: list price on the line minus net price.",
     )
-    cogs = fields.Monetary(string="Cost of Goods Sold", readonly=True)
+    cogs = fields.Monetary(string="Cost of Goods Sold", readonly=True, groups=COST_READERS)
     write_off_value = fields.Monetary(
         string="Scrap & Write-off",
         readonly=True,
+        groups=COST_READERS,
         help="Value of this lot scrapped or lost in inventory adjustments, from its valuation layers.",
     )
-    margin = fields.Monetary(readonly=True, help="Revenue minus cost of goods sold and write-offs.")
+    margin = fields.Monetary(
+        readonly=True, groups=COST_READERS, help="Revenue minus cost of goods sold and write-offs."
+    )
     margin_percent = fields.Float(
         string="Margin (%)",
         readonly=True,
+        groups=COST_READERS,
         aggregator=None,
         digits=(16, 2),
         help="Margin over revenue.",
@@ -98,8 +104,10 @@ class StockLotMarginReport(models.Model):
                        CASE WHEN dest.usage = 'customer' THEN 1 WHEN src.usage = 'customer' THEN -1 ELSE 0 END
                            AS sale_sign,
                        dest.usage = 'inventory' AND src.usage IN ('internal', 'transit') AS is_write_off,
-                       -- layers going the move's way: a dropship's receipt layer is not a cost
-                       CASE WHEN tmpl.lot_valuated
+                       -- layers going the move's way: a dropship's receipt layer is not a cost.
+                       -- lot_valuated is NULL on products that never set it (Odoo's default for
+                       -- tracked products): valued by product, like core reads it.
+                       CASE WHEN COALESCE(tmpl.lot_valuated, FALSE)
                             THEN (SELECT SUM(svl.value) FROM stock_valuation_layer svl
                                    WHERE svl.stock_move_id = move.id AND svl.lot_id = ml.lot_id
                                      AND (dest.usage <> 'customer' OR svl.quantity <= 0))
@@ -124,7 +132,7 @@ class StockLotMarginReport(models.Model):
                         SELECT SUM(line.quantity_product_uom) AS quantity
                           FROM stock_move_line line
                          WHERE line.move_id = move.id AND line.state = 'done'
-                       ) move_total ON NOT tmpl.lot_valuated
+                       ) move_total ON NOT COALESCE(tmpl.lot_valuated, FALSE)
                  WHERE move.state = 'done'
                    AND (
                         (COALESCE(move.sale_line_id, origin.sale_line_id) IS NOT NULL

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .stock_lot_margin_report import COST_READERS
+
 
 class StockLotMarkdownRecoveryReport(models.Model):
     """What near-date markdowns saved: sales of marked-down lots before they expired vs writing them off.
@@ -12,8 +14,9 @@ class StockLotMarkdownRecoveryReport(models.Model):
     - Revenue: the sale line's untaxed unit price net of discount, per product
       unit, in the company currency (order rate), times the quantity.
     - Write-off avoided: the cost the goods would have been written off at: the
-      delivery's own valuation layers (the lot's, for lot-valuated products),
-      else the product's cost.
+      delivery's own valuation layers going its way (the lot's, for products
+      valued by lot), else the product's cost. Accountants and inventory
+      administrators only, like every cost.
     - Recovered value: the revenue, i.e. what came in instead of a write-off
       (whose value would have been lost); ``stock.lot.markdown_recovered_value``
       sums it per lot.
@@ -50,7 +53,7 @@ class StockLotMarkdownRecoveryReport(models.Model):
         "sale.order": ["partner_id", "currency_rate"],
         "stock.valuation.layer": ["stock_move_id", "lot_id", "value", "quantity"],
         "product.product": ["product_tmpl_id", "standard_price"],
-        "product.template": ["categ_id", "uom_id"],
+        "product.template": ["categ_id", "uom_id", "lot_valuated"],
         "uom.uom": ["factor"],
         "res.company": ["currency_id"],
     }
@@ -69,7 +72,11 @@ class StockLotMarkdownRecoveryReport(models.Model):
     quantity = fields.Float(digits="Product Unit of Measure", readonly=True)
     revenue = fields.Monetary(readonly=True)
     writeoff_cost = fields.Monetary(
-        string="Write-off Avoided", readonly=True, help="What the goods would have cost if written off at expiry."
+        string="Write-off Avoided",
+        readonly=True,
+        groups=COST_READERS,
+        help="What the goods would have cost if written off at expiry: their cost from the delivery's "
+        "valuation layers.",
     )
     recovered_value = fields.Monetary(readonly=True)
 
@@ -118,7 +125,11 @@ class StockLotMarkdownRecoveryReport(models.Model):
                    SELECT SUM(svl.value) / NULLIF(SUM(svl.quantity), 0) AS unit_cost
                      FROM stock_valuation_layer svl
                     WHERE svl.stock_move_id = move.id
-                      AND (svl.lot_id IS NULL OR svl.lot_id = line.lot_id)
+                      -- products valued by lot: the lot's layers; others (lot_valuated false or
+                      -- NULL, Odoo's default): the move's layers, at their average
+                      AND (NOT COALESCE(tmpl.lot_valuated, FALSE) OR svl.lot_id = line.lot_id)
+                      -- layers going the line's way: a dropship's receipt layer is not a cost
+                      AND (destination.usage <> 'customer' OR svl.quantity <= 0)
              ) layer ON TRUE
              WHERE line.state = 'done'
                AND sale_line.markdown_rule_id IS NOT NULL

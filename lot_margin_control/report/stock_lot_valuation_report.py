@@ -7,6 +7,7 @@ from odoo.tools import SQL
 
 from ..models.stock_lot_quality import QUALITY_STATES
 from ..models.stock_lot_shelf_life import SHELF_LIFE_STATES
+from .stock_lot_margin_report import COST_READERS
 
 # Every value depends on the as-of instant: the ORM caches one set of values per context.
 AS_OF = ("valuation_date", "tz")
@@ -32,8 +33,12 @@ class StockLotValuationReport(models.Model):
 
     - products with ``lot_valuated``: each lot's own layers, spread over the
       locations holding the lot by quantity;
-    - other products: the product's layers, spread over every lot and
-      location holding the product by quantity.
+    - other products (``lot_valuated`` false, or NULL as Odoo leaves it on
+      tracked products that never set it): the product's layers, spread over
+      every lot and location holding the product by quantity.
+
+    Unit cost, value and markdown exposure are for accountants and inventory
+    administrators (``COST_READERS``), like the model itself.
 
     Each share is rounded to the currency and the rounding difference goes to
     the largest row, so that the rows of a product (or lot) add up exactly to
@@ -90,8 +95,8 @@ class StockLotValuationReport(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True, depends_context=AS_OF)
     quantity = fields.Float(digits="Product Unit of Measure", readonly=True, depends_context=AS_OF)
     uom_id = fields.Many2one("uom.uom", string="Unit", readonly=True, depends_context=AS_OF)
-    unit_cost = fields.Monetary(readonly=True, depends_context=AS_OF, aggregator=None)
-    value = fields.Monetary(readonly=True, depends_context=AS_OF)
+    unit_cost = fields.Monetary(readonly=True, depends_context=AS_OF, aggregator=None, groups=COST_READERS)
+    value = fields.Monetary(readonly=True, depends_context=AS_OF, groups=COST_READERS)
     valuation_basis = fields.Selection(
         VALUATION_BASES,
         readonly=True,
@@ -128,6 +133,7 @@ class StockLotValuationReport(models.Model):
     markdown_exposure = fields.Monetary(
         readonly=True,
         depends_context=AS_OF,
+        groups=COST_READERS,
         help="Value times the lot's current markdown discount: the loss expected from selling it marked down.",
     )
 
@@ -224,8 +230,10 @@ class StockLotValuationReport(models.Model):
             stock_row AS (
                 SELECT on_hand.code AS id, on_hand.product_id, on_hand.lot_id, on_hand.location_id,
                        loc.warehouse_id, loc.company_id, on_hand.quantity,
-                       CASE WHEN tmpl.lot_valuated THEN COALESCE(on_hand.lot_id, 0) ELSE 0 END AS lot_key,
-                       tmpl.lot_valuated
+                       -- lot_valuated is NULL on tracked products that never set it: valued by product
+                       CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(on_hand.lot_id, 0) ELSE 0 END
+                           AS lot_key,
+                       COALESCE(tmpl.lot_valuated, FALSE) AS lot_valuated
                   FROM on_hand
                   JOIN valued_location loc ON loc.id = on_hand.location_id
                   JOIN product_product product ON product.id = on_hand.product_id
@@ -235,8 +243,9 @@ class StockLotValuationReport(models.Model):
             layer AS (
                 -- summed by lot first, products joined on the sums: a million layers are read once
                 SELECT by_lot.company_id, by_lot.product_id,
-                       CASE WHEN tmpl.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
-                       BOOL_OR(tmpl.lot_valuated) AS lot_valuated,
+                       CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+                           AS lot_key,
+                       BOOL_OR(COALESCE(tmpl.lot_valuated, FALSE)) AS lot_valuated,
                        SUM(by_lot.value) AS value, MIN(by_lot.first_id) * 4 + 1 AS code
                   FROM (
                         SELECT svl.company_id, svl.product_id, svl.lot_id,
@@ -249,7 +258,7 @@ class StockLotValuationReport(models.Model):
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
                  WHERE tmpl.is_storable
                  GROUP BY by_lot.company_id, by_lot.product_id,
-                          CASE WHEN tmpl.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+                          CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
             ),
             combined AS (
                 -- stock rows and layer totals side by side: window functions spread the value without

@@ -1,3 +1,4 @@
+from . import test_cost_access
 from . import test_fefo
 from . import test_gs1
 from . import test_lot_gate
