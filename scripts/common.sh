@@ -71,12 +71,21 @@ ensure_system_packages() {
 }
 
 # --- Python environment ----------------------------------------------------------
+# gevent (Odoo's websocket process in multi-worker mode) loads its plugins through
+# pkg_resources, which checks gevent's requirements zope.interface and zope.event.
+# The pkg_resources of setuptools<70 (needed for Odoo's pinned sdists) reads a
+# distribution's name from its .dist-info folder name; zope.interface>=8 and
+# zope.event>=5.1 ship wheels with normalised folder names (zope_interface-8.x),
+# which it cannot match: the gevent process then dies at start, over and over.
+# These are the last releases whose metadata it can read.
+VENV_PINS=("zope.interface==7.2" "zope.event==5.0")
+
 # A stamp file records what was installed; a second run with the same inputs
 # costs nothing.
 ensure_venv() {
     local stamp=$LMC_VENV/.lmc-stamp want
     want=$(cat "$ODOO_SRC/requirements.txt" "$REPO_ROOT/requirements-dev.txt" "$REPO_ROOT/setup.py" \
-        "$REPO_ROOT/lot_margin_control/__manifest__.py" <(echo "$ODOO_SRC") | sha1sum | cut -d' ' -f1)
+        "$REPO_ROOT/lot_margin_control/__manifest__.py" <(echo "$ODOO_SRC" "${VENV_PINS[@]}") | sha1sum | cut -d' ' -f1)
     if [ -x "$PY" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         return 0
     fi
@@ -92,15 +101,20 @@ ensure_venv() {
     if [ -n "$machine_constraints" ] && [ -f "$machine_constraints" ]; then
         grep -v '^\s*#' "$machine_constraints" | grep -v '^\s*$' >> "$constraints" || true
     fi
+    printf '%s\n' "${VENV_PINS[@]}" >> "$constraints"
     export PIP_CONSTRAINT=$constraints PIP_BUILD_CONSTRAINT=$constraints PIP_DISABLE_PIP_VERSION_CHECK=1
     "$PY" -m pip install -q "setuptools<70" wheel || die "pip could not install setuptools"
-    "$PY" -m pip install -q -r "$ODOO_SRC/requirements.txt" || die "pip could not install Odoo's requirements (see above)."
+    "$PY" -m pip install -q -r "$ODOO_SRC/requirements.txt" "${VENV_PINS[@]}" \
+        || die "pip could not install Odoo's requirements (see above)."
     # compat mode: a plain path entry, so that `odoo` stays the source tree's
     # package and odoo.addons also sees the OCA wheels (RUNTIME.md).
     "$PY" -m pip install -q --no-deps --use-pep517 -e "$ODOO_SRC" --config-settings editable_mode=compat \
         || die "pip could not install Odoo from $ODOO_SRC"
     "$PY" -m pip install -q -r "$REPO_ROOT/requirements-dev.txt" || die "pip could not install the development requirements."
     "$PY" -c "import odoo.tools, odoo.addons.stock_restrict_lot" || die "Odoo does not import from the virtual environment."
+    # What gevent does when Odoo starts its websocket process (see VENV_PINS).
+    "$PY" -W ignore -c "import pkg_resources; pkg_resources.require('gevent')" \
+        || die "pkg_resources cannot resolve gevent's requirements in $LMC_VENV: Odoo's websocket process would not start with workers."
     echo "$want" > "$stamp"
 }
 

@@ -5,6 +5,10 @@ source "$(dirname "$0")/common.sh"
 
 DB=${LMC_DEMO_DB:-lmc_demo}
 PORT=${LMC_HTTP_PORT:-8069}
+# LMC_WORKERS=N serves with N HTTP worker processes (prefork, as in production) and a
+# gevent process for websockets on LMC_GEVENT_PORT; 0 (default) is Odoo's threaded server.
+WORKERS=${LMC_WORKERS:-0}
+GEVENT_PORT=${LMC_GEVENT_PORT:-}
 RESET=0
 for arg in "$@"; do
     case "$arg" in
@@ -24,7 +28,19 @@ except OSError:
 sys.exit(1)
 PYEOF
 }
+case "$WORKERS" in
+    ''|*[!0-9]*) die "LMC_WORKERS must be a number of worker processes (0 for the threaded server), not '$WORKERS'." ;;
+esac
+if [ -z "$GEVENT_PORT" ]; then
+    case "$PORT" in ''|*[!0-9]*) GEVENT_PORT=8072 ;; *) GEVENT_PORT=$((PORT + 3)) ;; esac
+fi
+case "$GEVENT_PORT" in
+    ''|*[!0-9]*) die "LMC_GEVENT_PORT must be a port number, not '$GEVENT_PORT'." ;;
+esac
 port_taken "$PORT" && die "Port $PORT is already in use (another Odoo?). Stop that server or run: LMC_HTTP_PORT=8070 make demo"
+if [ "$WORKERS" -gt 0 ] && port_taken "$GEVENT_PORT"; then
+    die "Port $GEVENT_PORT (websockets of the workers) is already in use. Stop that server or set LMC_GEVENT_PORT."
+fi
 
 ensure_odoo_src
 ensure_system_packages
@@ -49,4 +65,13 @@ cat <<MSG
   (Ctrl+C stops the server; 'make demo' again restarts it in seconds.)
 
 MSG
-exec "$PY" "$ODOO_BIN" -c "$CONF" -d "$DB" --http-port "$PORT"
+if [ "$WORKERS" -gt 0 ]; then
+    cat <<MSG
+  $WORKERS HTTP workers; websockets (live updates) on port $GEVENT_PORT: behind a reverse
+  proxy, route /websocket there (Odoo's deployment guide); without one the pages work
+  but do not update live.
+
+MSG
+fi
+# Workers only for serving: the install/update above runs single-process.
+exec "$PY" "$ODOO_BIN" -c "$CONF" -d "$DB" --http-port "$PORT" --workers "$WORKERS" --gevent-port "$GEVENT_PORT"

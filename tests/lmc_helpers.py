@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,13 @@ def run_script(script, *args, env=None, timeout=120):
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+TEST_DB = os.environ.get("LMC_TEST_DB", "lmc_test")
+
+
+def free_port():
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -9,7 +9,8 @@ class StockLocation(models.Model):
     lot_quarantine_location = fields.Boolean(
         string="Quarantine Location",
         help="Lots that are not released may be moved here (and into its sublocations). "
-        "Each warehouse gets one, under its stock location.",
+        "Each warehouse gets one beside its stock location (under the warehouse), so that "
+        "deliveries from stock never reach what it holds.",
     )
 
     def _is_lot_quarantine_location(self):
