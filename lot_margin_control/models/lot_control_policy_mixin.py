@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .lot_limits import check_day_counts
+
 
 class LotControlPolicyMixin(models.AbstractModel):
     """The lot policy a product or a product category sets: quarantine on receipt, near-expiry threshold.
@@ -22,6 +24,10 @@ class LotControlPolicyMixin(models.AbstractModel):
         help="A lot without an alert date is near expiry this many days before its expiration "
         "date. A product without its own threshold (0) uses its category's.",
     )
+
+    @api.constrains("lot_near_expiry_days")
+    def _check_lot_near_expiry_days(self):
+        check_day_counts(self, "lot_near_expiry_days")
 
     @api.model_create_multi
     def create(self, vals_list):

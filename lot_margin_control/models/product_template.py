@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .lot_limits import check_day_counts
 
 
 class ProductTemplate(models.Model):
@@ -12,6 +14,10 @@ class ProductTemplate(models.Model):
         help="Customer deliveries only take lots with at least this many days left on the scheduled "
         "date. When the customer asks for more, the customer's term applies.",
     )
+
+    @api.constrains("min_remaining_shelf_life_days")
+    def _check_min_remaining_shelf_life_days(self):
+        check_day_counts(self, "min_remaining_shelf_life_days")
 
     def _requires_lot_quarantine(self):
         """True when received lots of this product must wait for quality release."""

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .lot_limits import check_day_counts
+
 
 class ResPartner(models.Model):
     """Customers' minimum remaining shelf life, agreed on the commercial partner."""
@@ -12,6 +14,10 @@ class ResPartner(models.Model):
         "their expiration date on the scheduled date. Set on the company; its contacts follow. "
         "A product may ask for more.",
     )
+
+    @api.constrains("min_remaining_shelf_life_days")
+    def _check_min_remaining_shelf_life_days(self):
+        check_day_counts(self, "min_remaining_shelf_life_days")
 
     @api.model
     def _commercial_fields(self):

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
@@ -150,21 +148,14 @@ class SaleOrderLine(models.Model):
     def _get_lot_shelf_life_shortfall(self):
         """``(days left on the delivery date, days required)`` when the lot is too short-dated, else False.
 
-        Same terms as the delivery's lot gate (stock.move ``_get_required_shelf_life_days``):
-        the customer's (commercial partner) or the product's minimum, the stricter.
+        Same rule as the delivery's lot gate (stock.lot ``_get_shelf_life_shortfall``), on
+        the line's expected delivery date.
         """
         self.ensure_one()
-        lot = self.lot_id.sudo()
-        if not lot.expiration_date or not self.product_id:
+        if not self.lot_id or not self.product_id:
             return False
-        required = max(
-            self._get_lot_shelf_life_customer().min_remaining_shelf_life_days or 0,
-            self.product_id.product_tmpl_id.min_remaining_shelf_life_days or 0,
-        )
         delivery_date = self.order_id.commitment_date or self._expected_date()
-        if lot.expiration_date > delivery_date + timedelta(days=required):
-            return False
-        return (lot.expiration_date - delivery_date).days, required
+        return self.lot_id.sudo()._get_shelf_life_shortfall(self._get_lot_shelf_life_customer(), delivery_date)
 
     def _get_lot_shelf_life_customer(self):
         """The customer whose terms the delivery applies: the delivery address's commercial partner."""

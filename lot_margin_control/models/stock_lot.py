@@ -1,4 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+# A GS1 DataMatrix carries at most a few hundred characters; anything longer is not a scan.
+GS1_MAX_LENGTH = 500
 
 
 class StockLot(models.Model):
@@ -39,4 +43,14 @@ class StockLot(models.Model):
         Public API (UI and RPC clients): see barcode.nomenclature
         ``_parse_gs1_lot_barcode`` for the returned keys and the errors.
         """
+        if not isinstance(barcode, str) or not barcode.strip():
+            raise UserError(self.env._("Scan or type a GS1 barcode: the code must be text."))
+        if len(barcode) > GS1_MAX_LENGTH:
+            raise UserError(
+                self.env._(
+                    "This code is %(length)s characters long; a GS1 barcode holds at most %(max)s.",
+                    length=len(barcode),
+                    max=GS1_MAX_LENGTH,
+                )
+            )
         return self.env["barcode.nomenclature"]._parse_gs1_lot_barcode(barcode)

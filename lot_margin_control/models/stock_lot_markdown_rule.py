@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .lot_limits import check_day_counts
+
 MARKDOWN_TRIGGERS = [
     ("remaining_days", "Days Left"),
     ("remaining_ratio", "Shelf Life Left (ratio)"),
@@ -85,6 +87,7 @@ class StockLotMarkdownRule(models.Model):
     def _check_rule_can_match(self):
         """Refuse thresholds below zero and rules that no lot could ever meet."""
         for rule in self:
+            check_day_counts(rule, "threshold_days")
             if rule.threshold_days < 0 or rule.threshold_ratio < 0:
                 raise ValidationError(
                     self.env._(

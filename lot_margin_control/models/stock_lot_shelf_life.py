@@ -4,6 +4,8 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from .lot_limits import MAX_DAYS
+
 SHELF_LIFE_STATES = [
     ("no_expiry", "No Expiry"),
     ("fresh", "Fresh"),
@@ -73,6 +75,19 @@ class StockLot(models.Model):
             return "near_expiry"
         return "fresh"
 
+    def _get_shelf_life_shortfall(self, partner, delivery_date):
+        """``(days left on delivery_date, days required)`` when this lot is too short-dated for
+        ``partner`` on that date, else False. The lot gate refuses exactly these lots
+        (``LotGate.refusal``); the sale line and the clearance wizard warn with them.
+        """
+        self.ensure_one()
+        if not self.expiration_date:
+            return False
+        required = self.product_id._get_required_shelf_life_days(partner)
+        if self.expiration_date > delivery_date + timedelta(days=required):
+            return False
+        return (self.expiration_date - delivery_date).days, required
+
     @api.depends(
         "expiration_date",
         "alert_date",
@@ -101,8 +116,17 @@ class StockLot(models.Model):
 
     def _search_remaining_shelf_life_days(self, operator, value):
         """Days left compare whole days: ``>= n`` means at least n full days before expiry."""
-        if operator not in NUMERIC_OPERATORS or not isinstance(value, int | float):
-            raise UserError(self.env._("Days left can only be compared with a number."))
+        if (
+            operator not in NUMERIC_OPERATORS
+            or isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not -MAX_DAYS <= value <= MAX_DAYS
+        ):
+            raise UserError(
+                self.env._(
+                    "Days left can only be compared with a number of days between -%(max)s and %(max)s.", max=MAX_DAYS
+                )
+            )
         now = self._shelf_life_now()
         value = int(value)
 
@@ -123,7 +147,7 @@ class StockLot(models.Model):
         return [("expiration_date", "!=", False), *domains[operator]]
 
     def _search_remaining_shelf_life_ratio(self, operator, value):
-        if operator not in NUMERIC_OPERATORS or not isinstance(value, int | float):
+        if operator not in NUMERIC_OPERATORS or isinstance(value, bool) or not isinstance(value, int | float):
             raise UserError(self.env._("Shelf life left can only be compared with a number between 0 and 1."))
         sql_operator = SQL("<>") if operator == "!=" else SQL(operator)
         self.env["stock.lot"].flush_model(["expiration_date", "production_date"])

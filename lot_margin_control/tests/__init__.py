@@ -14,3 +14,4 @@ from . import test_tour
 from . import test_valuation
 from . import test_trust
 from . import test_concurrency
+from . import test_bad_input

@@ -23,17 +23,15 @@ class StockLotClearanceQuotationWizard(models.TransientModel):
 
     @api.depends("partner_id", "lot_ids")
     def _compute_shelf_life_warning(self):
+        # the quotation is delivered as soon as it is confirmed: the gate's rule, on today's date
         now = self.env["stock.lot"]._shelf_life_now()
         for wizard in self:
             customer = wizard.partner_id.commercial_partner_id
             short = []
             for lot in wizard.lot_ids.filtered("expiration_date"):
-                required = max(
-                    customer.min_remaining_shelf_life_days or 0,
-                    lot.product_id.product_tmpl_id.min_remaining_shelf_life_days or 0,
-                )
-                days_left = (lot.expiration_date - now).days
-                if required and days_left < required:
+                shortfall = lot._get_shelf_life_shortfall(customer, now)
+                if shortfall:
+                    days_left, required = shortfall
                     short.append(
                         self.env._(
                             "%(lot)s: %(left)s days left, %(required)s required",
