@@ -26,7 +26,10 @@ class StockLotRecallLine(models.Model):
 
     Lines are written in bulk by ``stock.lot.recall.action_trace`` (one INSERT …
     SELECT); they are a snapshot of the trace at that time, replaced by the next
-    trace.
+    trace. A line belongs to the company of the move (or quant) it comes from, not
+    to the recall's: a lot shared by several companies is traced in each company
+    the tracing user works in, and each user reads only the lines of the companies
+    they may read (record rule).
     """
 
     _name = "stock.lot.recall.line"
@@ -34,7 +37,13 @@ class StockLotRecallLine(models.Model):
     _order = "recall_id, depth, date, id"
 
     recall_id = fields.Many2one("stock.lot.recall", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="recall_id.company_id", store=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        readonly=True,
+        help="The company of the move or stock this event comes from (may differ from the recall's).",
+    )
     direction = fields.Selection(DIRECTIONS, required=True, index=True)
     event = fields.Selection(EVENTS, required=True)
     lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True, index=True)
@@ -71,7 +80,8 @@ class StockLotRecallLine(models.Model):
         CYCLE clause so that rework loops end. Downstream lots (made from the
         recalled ones) and upstream lots (that went into them) are then joined to
         their done move lines and current quants. The number of queries does not
-        depend on the size of the trace.
+        depend on the size of the trace. Only moves and quants of ``company_ids``
+        are traced, and each line takes the company of its move or quant.
         """
         return SQL(
             """
@@ -105,6 +115,7 @@ class StockLotRecallLine(models.Model):
             ),
             events AS (
                 SELECT affected.lot_id, affected.depth, affected.upstream, line.id AS move_line_id,
+                       line.company_id,
                        line.picking_id, line.location_id, line.location_dest_id, line.date,
                        line.product_id, product_uom.id AS uom_id,
                        ROUND((line.quantity / line_uom.factor * product_uom.factor)::numeric,
@@ -146,7 +157,7 @@ class StockLotRecallLine(models.Model):
                 recall_id, company_id, direction, event, lot_id, product_id, partner_id, picking_id,
                 move_line_id, location_id, location_dest_id, quantity, uom_id, date, depth, reference,
                 lot_relation, create_uid, create_date, write_uid, write_date)
-            SELECT %(recall)s, %(company)s,
+            SELECT %(recall)s, company_id,
                    CASE
                        WHEN upstream OR event IN ('receipt', 'vendor_return')
                             OR (event = 'production' AND depth = 0) THEN 'upstream'
@@ -162,7 +173,7 @@ class StockLotRecallLine(models.Model):
                    %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM classified
             UNION ALL
-            SELECT %(recall)s, %(company)s, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
+            SELECT %(recall)s, quant.company_id, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
                    NULL, quant.location_id, NULL, SUM(quant.quantity), template.uom_id, %(now)s,
                    affected.depth, NULL,
                    CASE WHEN affected.depth = 0 THEN 'recalled'
@@ -175,14 +186,14 @@ class StockLotRecallLine(models.Model):
               JOIN product_product product ON product.id = quant.product_id
               JOIN product_template template ON template.id = product.product_tmpl_id
              WHERE quant.company_id = ANY(%(company_ids)s)
-          GROUP BY quant.lot_id, quant.product_id, quant.location_id, template.uom_id, affected.depth,
+          GROUP BY quant.company_id, quant.lot_id, quant.product_id, quant.location_id, template.uom_id,
+                   affected.depth,
                    affected.upstream
             HAVING SUM(quant.quantity) <> 0
             """,
             roots=list(roots),
             company_ids=list(company_ids),
             recall=recall.id,
-            company=recall.company_id.id,
             uid=self.env.uid,
             now=fields.Datetime.now(),
         )

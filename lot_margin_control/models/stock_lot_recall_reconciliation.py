@@ -9,6 +9,9 @@ class StockLotRecallReconciliation(models.Model):
     returned to vendors, consumed, scrapped. Inventory adjustments are not an
     explanation: units they add or remove show in the unaccounted column, which
     the recall cannot be closed with unless someone writes why.
+
+    One line per lot and company: each company's moves reconcile on their own,
+    and a user reads only the lines of the companies they may read (record rule).
     """
 
     _name = "stock.lot.recall.reconciliation"
@@ -16,7 +19,9 @@ class StockLotRecallReconciliation(models.Model):
     _order = "recall_id, depth, lot_id"
 
     recall_id = fields.Many2one("stock.lot.recall", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="recall_id.company_id", store=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True, help="The company whose moves this line sums."
+    )
     lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True)
     product_id = fields.Many2one("product.product", required=True)
     uom_id = fields.Many2one("uom.uom", string="Unit")
@@ -47,8 +52,8 @@ class StockLotRecallReconciliation(models.Model):
             line.is_reconciled = abs(line.qty_unaccounted) < rounding / 2
 
     @api.model
-    def _insert_from_trace_sql(self, recall):
-        """One INSERT … SELECT that sums the recall's trace lines by lot."""
+    def _insert_from_trace_sql(self, recall, company_ids):
+        """One INSERT … SELECT that sums the recall's trace lines of ``company_ids`` by lot and company."""
         return SQL(
             """
             INSERT INTO stock_lot_recall_reconciliation (
@@ -86,11 +91,12 @@ class StockLotRecallReconciliation(models.Model):
                   FROM stock_lot_recall_line line
              LEFT JOIN stock_location source ON source.id = line.location_id
              LEFT JOIN uom_uom uom ON uom.id = line.uom_id
-                 WHERE line.recall_id = %(recall)s
+                 WHERE line.recall_id = %(recall)s AND line.company_id = ANY(%(company_ids)s)
               GROUP BY line.recall_id, line.company_id, line.lot_id, line.product_id, line.uom_id
               ) totals
             """,
             recall=recall.id,
+            company_ids=list(company_ids),
             uid=self.env.uid,
             now=fields.Datetime.now(),
         )

@@ -35,7 +35,11 @@ DOCUMENT_TYPES = {
 
 
 class RecallFsmaXlsx(models.AbstractModel):
-    """The FSMA 204 sortable spreadsheet of a recall's trace (xlsxwriter, constant memory)."""
+    """The FSMA 204 sortable spreadsheet of a recall's trace (xlsxwriter, constant memory).
+
+    Written with the exporting user's rights: the trace lines of companies they may
+    not read are left out, and a note under the table says how many.
+    """
 
     _name = "report.lot_margin_control.recall_fsma_xlsx"
     _description = "Recall FSMA 204 Spreadsheet"
@@ -49,12 +53,12 @@ class RecallFsmaXlsx(models.AbstractModel):
         return location.complete_name or ""
 
     @api.model
-    def _lot_code_source(self, line, receipts_by_lot, company):
-        """Who assigned the lot code: the vendor it was received from, else this company's site."""
+    def _lot_code_source(self, line, receipts_by_lot):
+        """Who assigned the lot code: the vendor it was received from, else the site of the line's company."""
         vendor = receipts_by_lot.get(line.lot_id)
         if vendor:
             return self._place(False, vendor)
-        return company.name
+        return line.company_id.name
 
     @api.model
     def _generate(self, recall):
@@ -63,6 +67,7 @@ class RecallFsmaXlsx(models.AbstractModel):
         header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True})
         date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         quantity_format = workbook.add_format({"num_format": "#,##0.###"})
+        note_format = workbook.add_format({"italic": True})
         sheet = workbook.add_worksheet("KDE events")
         for column, (title, width) in enumerate(COLUMNS):
             sheet.set_column(column, column, width)
@@ -83,7 +88,7 @@ class RecallFsmaXlsx(models.AbstractModel):
             destination_partner = line.partner_id if line.event in ("delivery", "vendor_return") else False
             sheet.write_string(row, 0, event_labels[line.event])
             sheet.write_string(row, 1, line.lot_id.name)
-            sheet.write_string(row, 2, self._lot_code_source(line, receipts_by_lot, recall.company_id))
+            sheet.write_string(row, 2, self._lot_code_source(line, receipts_by_lot))
             sheet.write_string(row, 3, line.lot_id.supplier_lot_name or "")
             sheet.write_string(row, 4, line.product_id.display_name)
             sheet.write_number(row, 5, line.quantity, quantity_format)
@@ -97,5 +102,8 @@ class RecallFsmaXlsx(models.AbstractModel):
             sheet.write_string(row, 12, direction_labels[line.direction])
             sheet.write_number(row, 13, line.depth)
         sheet.autofilter(0, 0, max(row, 1), len(COLUMNS) - 1)
+        if recall.other_company_note:
+            # below the table, outside the filtered range: sorting never moves it into the data
+            sheet.write_string(row + 2, 0, recall.other_company_note, note_format)
         workbook.close()
         return output.getvalue()

@@ -7,6 +7,9 @@ from . import test_markdown
 from . import test_quality
 from . import test_quarantine_receipt
 from . import test_recall
+from . import test_recall_concurrency
+from . import test_recall_multicompany
+from . import test_recall_withdraw
 from . import test_security
 from . import test_shelf_life
 from . import test_supplier_lot
