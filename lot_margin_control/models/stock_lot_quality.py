@@ -283,6 +283,8 @@ class StockLot(models.Model):
     def _quality_recall(self, recall, reason):
         """Set the lots Recalled for ``recall`` (its containment). Returns their previous status by lot id."""
         previous = {lot.id: lot.quality_state for lot in self}
+        if len(reason) > QUALITY_REASON_MAX_LENGTH:
+            reason = reason[: QUALITY_REASON_MAX_LENGTH - 1] + "…"
         self.filtered(lambda lot: lot.quality_state != "recalled").with_context(
             **{RECALL_TRANSITION_KEY: RecallTransition(recall.id)}
         ).write({"quality_state": "recalled", "quality_state_reason": reason})
@@ -290,14 +292,14 @@ class StockLot(models.Model):
 
     def _restore_quality_after_recall(self, previous_state_by_lot_id, reason):
         """Put recalled lots back to the status they had before containment (a withdrawn recall)."""
-        for state in ("released", "quarantine"):
+        for state in ("released", "quarantine", "blocked"):
             lots = self.filtered(
                 lambda lot, state=state: lot.quality_state == "recalled"
                 and previous_state_by_lot_id.get(lot.id, "released") == state
             )
             if lots:
                 lots.with_context(**{RECALL_TRANSITION_KEY: RecallTransition(0)}).write(
-                    {"quality_state": state, "quality_state_reason": reason if state == "quarantine" else False}
+                    {"quality_state": state, "quality_state_reason": reason if state != "released" else False}
                 )
         return True
 

@@ -213,6 +213,13 @@ class TestQualityWorkflowCannotBeBypassed(LotControlCommon):
         self.assertEqual(lot.quality_state, "recalled")
         lot._restore_quality_after_recall({lot.id: "released"}, "Recall withdrawn: lab clean")
         self.assertEqual(lot.quality_state, "released")
+        # a lot blocked before the recall is blocked again after its withdrawal
+        blocked = self._lot("T-RCL-BLK")
+        blocked.with_user(self.quality_manager).action_quality_block(reason="Lab failure")
+        previous = blocked._quality_recall(self.env["stock.lot.recall"], "Recall RC-2: " + "x" * 600)
+        self.assertEqual(len(blocked.quality_state_reason), 500)
+        blocked._restore_quality_after_recall(previous, "Recall RC-2 withdrawn")
+        self.assertEqual((blocked.quality_state, blocked.quality_state_reason), ("blocked", "Recall RC-2 withdrawn"))
 
     def test_import_goes_through_the_workflow(self):
         before = self._count()
