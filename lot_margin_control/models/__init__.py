@@ -19,5 +19,8 @@ from . import stock_quant
 from . import stock_warehouse
 from . import barcode_nomenclature
 from . import stock_lot_recall
+from . import stock_lot_recall_containment
+from . import stock_lot_recall_notification
+from . import stock_lot_recall_withdrawal
 from . import stock_lot_recall_line
 from . import stock_lot_recall_reconciliation

@@ -1,15 +1,11 @@
 import base64
 import time
-from collections import defaultdict
 
-from markupsafe import Markup
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
-from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
-
-from .stock_lot_quality import QUALITY_MANAGER_GROUP, QUALITY_STATES
 
 RECALL_STATES = [
     ("draft", "Draft"),
@@ -20,7 +16,6 @@ RECALL_STATES = [
     ("cancelled", "Cancelled"),
     ("withdrawn", "Withdrawn"),
 ]
-WITHDRAW_REASON_MAX_LENGTH = 400
 RECALL_CLASSES = [
     ("1", "Class I: serious health hazard"),
     ("2", "Class II: temporary or reversible health effects"),
@@ -33,8 +28,10 @@ class StockLotRecall(models.Model):
 
     The trace is one recursive SQL statement (see stock.lot.recall.line) so that a
     mock recall gives quality staff the whole picture in seconds. A mock recall
-    (a drill) traces and exports but never blocks stock or mails anyone. A recall
-    contained by mistake is withdrawn: its lots go back to the status they had.
+    (a drill) traces and exports but never blocks stock or mails anyone. Each
+    further step has its own file: containment (stock_lot_recall_containment.py),
+    customer notices (stock_lot_recall_notification.py) and the withdrawal of a
+    recall contained by mistake (stock_lot_recall_withdrawal.py).
     """
 
     _name = "stock.lot.recall"
@@ -70,19 +67,11 @@ class StockLotRecall(models.Model):
     state = fields.Selection(RECALL_STATES, default="draft", required=True, tracking=True, copy=False)
     line_ids = fields.One2many("stock.lot.recall.line", "recall_id", string="Trace", readonly=True)
     reconciliation_ids = fields.One2many("stock.lot.recall.reconciliation", "recall_id", readonly=False)
-    containment_picking_ids = fields.Many2many(
-        "stock.picking", string="Containment Transfers", readonly=True, copy=False
-    )
-    contained_lot_ids = fields.One2many(
-        "stock.lot.recall.contained.lot", "recall_id", string="Contained Lots", readonly=True, copy=False
-    )
-    withdraw_reason = fields.Text(readonly=True, copy=False, tracking=True)
     traced_date = fields.Datetime(readonly=True, copy=False)
     contained_date = fields.Datetime(readonly=True, copy=False)
     notified_date = fields.Datetime(readonly=True, copy=False)
     closed_date = fields.Datetime(readonly=True, copy=False)
     cancelled_date = fields.Datetime(readonly=True, copy=False)
-    withdrawn_date = fields.Datetime(readonly=True, copy=False)
     trace_duration_ms = fields.Float(
         string="Trace Time (ms)", readonly=True, copy=False, digits=(16, 1), aggregator="avg"
     )
@@ -272,174 +261,6 @@ class StockLotRecall(models.Model):
         return True
 
     # ------------------------------------------------------------------
-    # Contain
-    # ------------------------------------------------------------------
-    def _get_affected_lots(self):
-        """Recalled lots and the lots made from them; not the components that went into them."""
-        self.ensure_one()
-        derived = self.line_ids.filtered(lambda line: line.lot_relation == "derived").lot_id
-        return self.lot_ids | derived
-
-    def action_contain(self):
-        """Set affected lots to Recalled (which unreserves them) and propose transfers to quarantine.
-
-        Each lot's status before the recall is kept (``contained_lot_ids``) for a
-        withdrawal. A lot already recalled by another open recall keeps the status
-        that recall recorded, so the last withdrawal restores the original one.
-        """
-        self._check_not_mock(self.env._("contained"))
-        self._check_state(("traced",), self.env._("contained"))
-        for recall in self:
-            lots = recall._get_affected_lots()
-            previous_states = lots._quality_recall(
-                recall, self.env._("Recall %(recall)s: %(reason)s", recall=recall.name, reason=recall.reason)
-            )
-            held_elsewhere = {held.lot_id.id: held for held in recall._get_holds_of_other_recalls(lots)}
-            pickings = recall._create_containment_transfers(lots)
-            recall.write(
-                {
-                    "state": "contained",
-                    "contained_date": fields.Datetime.now(),
-                    "containment_picking_ids": [Command.link(picking.id) for picking in pickings],
-                    "contained_lot_ids": [
-                        Command.create(
-                            {
-                                "lot_id": lot.id,
-                                "previous_quality_state": held_elsewhere[lot.id].previous_quality_state
-                                if previous_states[lot.id] == "recalled" and lot.id in held_elsewhere
-                                else previous_states[lot.id],
-                            }
-                        )
-                        for lot in lots
-                    ],
-                }
-            )
-        return True
-
-    def _get_holds_of_other_recalls(self, lots):
-        """The holds on ``lots`` of other recalls, of any company, that were contained and not withdrawn."""
-        self.ensure_one()
-        return (
-            self.env["stock.lot.recall.contained.lot"]
-            .sudo()
-            .search(
-                [("lot_id", "in", lots.ids), ("recall_id", "!=", self.id), ("recall_id.state", "!=", "withdrawn")],
-                order="id",
-            )
-        )
-
-    def _create_containment_transfers(self, lots):
-        """Draft internal transfers, one per warehouse, of the lots' stock into quarantine."""
-        self.ensure_one()
-        quants = self.env["stock.quant"].search(
-            [
-                ("lot_id", "in", lots.ids),
-                ("quantity", ">", 0),
-                ("location_id.usage", "=", "internal"),
-                ("company_id", "=", self.company_id.id),
-            ]
-        )
-        quants.location_id.warehouse_id._create_lot_quarantine_location()
-        by_warehouse = defaultdict(lambda: self.env["stock.quant"])
-        for quant in quants:
-            warehouse = quant.location_id.warehouse_id
-            if warehouse.lot_quarantine_location_id and not quant.location_id._is_lot_quarantine_location():
-                by_warehouse[warehouse] |= quant
-        pickings = self.env["stock.picking"]
-        for warehouse, warehouse_quants in by_warehouse.items():
-            destination = warehouse.lot_quarantine_location_id
-            pickings |= self.env["stock.picking"].create(
-                {
-                    "picking_type_id": warehouse.int_type_id.id,
-                    "location_id": warehouse.lot_stock_id.id,
-                    "location_dest_id": destination.id,
-                    "origin": self.name,
-                    "company_id": self.company_id.id,
-                    "move_ids": [
-                        Command.create(
-                            {
-                                "name": self.env._(
-                                    "Recall %(recall)s: %(lot)s", recall=self.name, lot=quant.lot_id.name
-                                ),
-                                "product_id": quant.product_id.id,
-                                "product_uom": quant.product_id.uom_id.id,
-                                "product_uom_qty": quant.quantity,
-                                "location_id": quant.location_id.id,
-                                "location_dest_id": destination.id,
-                                "restrict_lot_id": quant.lot_id.id,
-                                "company_id": self.company_id.id,
-                            }
-                        )
-                        for quant in warehouse_quants
-                    ],
-                }
-            )
-        return pickings
-
-    # ------------------------------------------------------------------
-    # Notify
-    # ------------------------------------------------------------------
-    def _get_customer_deliveries(self):
-        """{commercial partner: delivery trace lines} for the customers who received affected lots."""
-        self.ensure_one()
-        deliveries = self.line_ids.filtered(lambda line: line.event == "delivery" and line.partner_id)
-        return deliveries.grouped("partner_id")
-
-    def action_notify_preview(self):
-        """Open the preview of the notices, one per customer, before they are sent."""
-        self._check_not_mock(self.env._("used to notify customers"))
-        self._check_state(("traced", "contained"), self.env._("notified"))
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Notify Customers"),
-            "res_model": "stock.lot.recall.notify.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_recall_id": self.id},
-        }
-
-    def action_notify(self):
-        """Mail each affected customer its deliveries, lots and quantities, with the PDF notice.
-
-        Every customer must have an email address: otherwise nothing is sent.
-        """
-        self._check_not_mock(self.env._("used to notify customers"))
-        self._check_state(("traced", "contained"), self.env._("notified"))
-        report = self.env.ref("lot_margin_control.action_report_recall_notice")
-        for recall in self:
-            customers = recall._get_customer_deliveries()
-            if not customers:
-                raise UserError(self.env._("Recall %(recall)s has no customer delivery to notify.", recall=recall.name))
-            without_email = [partner.display_name for partner in customers if not partner.email]
-            if without_email:
-                raise UserError(
-                    self.env._(
-                        "No email address for %(customers)s: add one on the contact, then notify again. "
-                        "Nothing was sent.",
-                        customers=", ".join(without_email),
-                    )
-                )
-            for partner, lines in customers.items():
-                pdf, _report_type = report.with_context(recall_customer_id=partner.id)._render_qweb_pdf(
-                    report.report_name, recall.ids
-                )
-                body = self.env["ir.qweb"]._render(
-                    "lot_margin_control.recall_customer_mail_body",
-                    {"recall": recall, "partner": partner, "lines": lines},
-                )
-                recall.message_post(
-                    body=Markup(body),
-                    subject=self.env._("Product recall %(recall)s", recall=recall.name),
-                    partner_ids=partner.ids,
-                    message_type="comment",
-                    subtype_xmlid="mail.mt_comment",
-                    attachments=[(f"Recall notice {recall.name} - {partner.name}.pdf", pdf)],
-                )
-            recall.write({"state": "notified", "notified_date": fields.Datetime.now()})
-        return True
-
-    # ------------------------------------------------------------------
     # Close, cancel
     # ------------------------------------------------------------------
     def action_close(self):
@@ -485,128 +306,6 @@ class StockLotRecall(models.Model):
         return True
 
     # ------------------------------------------------------------------
-    # Withdraw (a recall contained by mistake)
-    # ------------------------------------------------------------------
-    def action_withdraw(self, reason=None):
-        """Withdraw a contained recall: lots back to their status before it, its open transfers cancelled.
-
-        Quality managers only, with a reason (without one, the wizard asks for
-        it). Refused once customers were notified: close the recall instead. A
-        lot also held by another contained recall stays Recalled; the last
-        withdrawal restores it.
-        """
-        if not self.env.su and not self.env.user.has_group(QUALITY_MANAGER_GROUP):
-            raise AccessError(self.env._("Only a Lot Control Quality Manager may withdraw a recall."))
-        if reason is None:
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Withdraw Recall"),
-                "res_model": "stock.lot.recall.withdraw.wizard",
-                "view_mode": "form",
-                "target": "new",
-                "context": {"default_recall_id": self.ensure_one().id},
-            }
-        reason = self._check_withdraw_reason(reason)
-        self._check_withdrawable()
-        for recall in self:
-            recall._withdraw(reason)
-        return True
-
-    @api.model
-    def _check_withdraw_reason(self, reason):
-        if not isinstance(reason, str) or not reason.strip():
-            raise UserError(self.env._("Say why the recall is withdrawn (for instance the clean lab result)."))
-        if len(reason) > WITHDRAW_REASON_MAX_LENGTH:
-            raise UserError(
-                self.env._(
-                    "The reason is %(length)s characters long; keep it under %(max)s and attach the full report "
-                    "to the recall.",
-                    length=len(reason),
-                    max=WITHDRAW_REASON_MAX_LENGTH,
-                )
-            )
-        return reason.strip()
-
-    def _check_withdrawable(self):
-        labels = dict(self._fields["state"]._description_selection(self.env))
-        for recall in self:
-            if recall.is_mock:
-                message = self.env._(
-                    "%(recall)s is a mock recall: it never contained stock, so there is nothing to withdraw. "
-                    "Close it instead.",
-                    recall=recall.name,
-                )
-            elif recall.state in ("notified", "closed"):
-                message = self.env._(
-                    "Customers were notified of recall %(recall)s: it cannot be withdrawn any more. Close it "
-                    "instead, explaining the outcome, and tell the customers.",
-                    recall=recall.name,
-                )
-            elif recall.state in ("draft", "traced"):
-                message = self.env._(
-                    "Recall %(recall)s never contained stock: there is nothing to withdraw. Cancel it instead.",
-                    recall=recall.name,
-                )
-            elif recall.state != "contained":
-                message = self.env._(
-                    "Recall %(recall)s is %(state)s: it cannot be withdrawn.",
-                    recall=recall.name,
-                    state=labels[recall.state],
-                )
-            else:
-                continue
-            raise UserError(message)
-
-    def _withdraw(self, reason):
-        self.ensure_one()
-        holds = self.contained_lot_ids
-        held_elsewhere = self._get_holds_of_other_recalls(holds.lot_id)
-        to_restore = holds.filtered(lambda hold: hold.lot_id not in held_elsewhere.lot_id)
-        lot_reason = self.env._("Recall %(recall)s withdrawn: %(reason)s", recall=self.name, reason=reason)
-        to_restore.lot_id._restore_quality_after_recall(
-            {hold.lot_id.id: hold.previous_quality_state for hold in to_restore}, lot_reason
-        )
-        transfers = self.containment_picking_ids
-        to_cancel = transfers.filtered(lambda picking: picking.state not in ("done", "cancel"))
-        to_cancel.action_cancel()
-        self.write({"state": "withdrawn", "withdrawn_date": fields.Datetime.now(), "withdraw_reason": reason})
-        for lot in holds.lot_id:
-            lot.message_post(body=lot_reason)
-        self.message_post(body=self._withdrawal_summary(reason, holds, held_elsewhere, to_cancel, transfers))
-
-    def _withdrawal_summary(self, reason, holds, held_elsewhere, cancelled, transfers):
-        """The chatter note of a withdrawal: why, each lot's status now, the transfers."""
-        labels = dict(self.env["stock.lot"]._fields["quality_state"]._description_selection(self.env))
-        readable_recalls = held_elsewhere.recall_id.with_env(self.env)._filtered_access("read")
-        items = []
-        for hold in holds:
-            lot = hold.lot_id
-            status = labels[lot.quality_state]
-            other_holds = held_elsewhere.filtered(lambda held, lot=lot: held.lot_id == lot)
-            if other_holds:
-                names = [
-                    recall.name if recall in readable_recalls else self.env._("a recall of another company")
-                    for recall in other_holds.recall_id
-                ]
-                status = self.env._("%(status)s, still held by %(recalls)s", status=status, recalls=", ".join(names))
-            items.append(Markup("<li>%s: %s</li>") % (lot.display_name, status))
-        done = transfers.filtered(lambda picking: picking.state == "done")
-        body = Markup("<p>%s</p><ul>%s</ul>") % (
-            self.env._("Recall withdrawn: %(reason)s", reason=reason),
-            Markup().join(items),
-        )
-        if cancelled:
-            body += Markup("<p>%s</p>") % self.env._(
-                "Quarantine transfers cancelled: %(transfers)s", transfers=", ".join(cancelled.mapped("name"))
-            )
-        if done:
-            body += Markup("<p>%s</p>") % self.env._(
-                "Already done, move the stock back by hand if needed: %(transfers)s",
-                transfers=", ".join(done.mapped("name")),
-            )
-        return body
-
-    # ------------------------------------------------------------------
     # Exports
     # ------------------------------------------------------------------
     def action_export_xlsx(self):
@@ -639,28 +338,3 @@ class StockLotRecall(models.Model):
         action["domain"] = [("recall_id", "=", self.id)]
         action["context"] = {"search_default_group_direction": 1}
         return action
-
-
-class StockLotRecallContainedLot(models.Model):
-    """A lot that a recall's containment set to Recalled, and its quality status before.
-
-    Written by ``stock.lot.recall.action_contain``; read by ``action_withdraw`` to
-    put each lot back, and to keep Recalled the lots another open recall holds.
-    """
-
-    _name = "stock.lot.recall.contained.lot"
-    _description = "Lot Contained by a Recall"
-    _order = "recall_id, id"
-
-    recall_id = fields.Many2one("stock.lot.recall", required=True, ondelete="cascade", index=True, readonly=True)
-    company_id = fields.Many2one(related="recall_id.company_id", store=True)
-    lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True, index=True, readonly=True)
-    product_id = fields.Many2one(related="lot_id.product_id")
-    previous_quality_state = fields.Selection(
-        QUALITY_STATES,
-        string="Status Before the Recall",
-        required=True,
-        readonly=True,
-        help="Restored when the recall is withdrawn, unless another open recall still holds the lot.",
-    )
-    current_quality_state = fields.Selection(related="lot_id.quality_state", string="Status Now")

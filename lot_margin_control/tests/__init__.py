@@ -18,3 +18,4 @@ from . import test_valuation
 from . import test_trust
 from . import test_concurrency
 from . import test_bad_input
+from . import test_recall_notice

@@ -201,3 +201,13 @@ class TestRecallCompanyBoundaries(RecallCommon):
         gap.with_user(self.user_both).with_context(allowed_company_ids=self.company_b.ids).explanation = "Broken jar"
         self._as(self.user_a, self.company_a).action_close()
         self.assertEqual(self.recall.state, "closed")
+
+    def test_a_company_a_user_notifies_only_the_customers_of_the_lines_they_read(self):
+        self.customer_b.email = "bravo@customer.example.com"
+        recall = self._as(self.user_a, self.company_a)
+        recall.action_notify()
+        self.assertEqual(recall.sudo().notice_ids.partner_id, self.customer_a)
+        notices = self.recall.message_ids.filtered(lambda message: message.message_type == "comment")
+        self.assertEqual(notices.partner_ids, self.customer_a)
+        for text in self.b_texts:
+            self.assertNotIn(text, notices.body)
