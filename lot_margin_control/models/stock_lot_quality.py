@@ -117,6 +117,9 @@ class StockLot(models.Model):
         result = super().write(vals)
         if changing and vals["quality_state"] != "released":
             changing._unreserve_blocked_lots()
+        elif changing:
+            # released goods leave the quarantine location (beside WH/Stock) for the stock
+            self.env["stock.warehouse"]._lot_quarantine_release_to_stock(changing)
         return result
 
     @api.model

@@ -77,8 +77,13 @@ class TestQuarantineOnReceipt(LotControlCommon):
         self.assertEqual(delivery.state, "confirmed")
 
         line.lot_id.with_user(self.quality_manager).action_quality_release()
-        # released goods go back to stock with a done internal transfer
-        transfers = self.env["stock.warehouse"]._lot_quarantine_release_to_stock(line.lot_id)
+        # the release itself took the goods back to stock with a done internal transfer
+        transfers = self.env["stock.picking"].search(
+            [("location_id", "=", self.quarantine.id), ("location_dest_id", "=", self.stock.id)]
+        )
+        quants = self.env["stock.quant"].search([("lot_id", "=", line.lot_id.id), ("quantity", ">", 0)])
+        self.assertEqual(quants.location_id, self.stock, transfers)
+        self.assertFalse(self.env["stock.warehouse"]._lot_quarantine_release_to_stock(line.lot_id))
         self.assertEqual(transfers.state, "done")
         self.assertEqual(transfers.location_id, self.quarantine)
         self.assertEqual(transfers.location_dest_id, self.stock)

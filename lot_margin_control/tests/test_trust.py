@@ -284,3 +284,22 @@ class TestQualityAcrossCompanies(LotControlCommon):
         self.assertEqual(self.shared_lot.quality_state, "quarantine")
         self.shared_lot.with_user(self.manager_ab).action_quality_release()
         self.assertEqual(self.shared_lot.quality_state, "released")
+
+
+@tagged("post_install", "-at_install")
+class TestReleaseFromQuarantine(LotControlCommon):
+    """Releasing a lot in the quarantine location makes it deliverable: it moves to stock."""
+
+    def test_released_lot_leaves_quarantine_and_a_delivery_reserves_it(self):
+        lot = self._lot("T-QREL", expires_in_days=60)
+        lot.with_user(self.lot_user).action_quality_quarantine(reason="Incoming inspection")
+        self._put_in_stock(lot, 6, location=self.quarantine)
+        picking = self._delivery(self.product, 4)
+        self.assertFalse(picking.move_ids.move_line_ids)
+        lot.with_user(self.quality_manager).action_quality_release()
+        quants = self.env["stock.quant"].search([("lot_id", "=", lot.id), ("quantity", ">", 0)])
+        self.assertEqual(quants.location_id, self.stock)
+        self.assertEqual(sum(quants.mapped("quantity")), 6)
+        picking.action_assign()
+        self.assertEqual(picking.move_ids.move_line_ids.lot_id, lot)
+        self.assertEqual(picking.move_ids.quantity, 4)
