@@ -183,6 +183,17 @@ class StockLot(models.Model):
             now=now,
         )
 
+    @api.model
+    def _sql_days_left(self, now, alias="lot"):
+        """SQL twin of ``remaining_shelf_life_days`` for the stock_lot aliased ``alias``: whole days
+        from ``now`` to the expiration date, floored like ``timedelta.days`` (negative once expired,
+        NULL without an expiration date)."""
+        return SQL(
+            "FLOOR(EXTRACT(EPOCH FROM %(expiration)s - %(now)s) / 86400)::integer",
+            expiration=SQL.identifier(alias, "expiration_date"),
+            now=now,
+        )
+
     @api.constrains(*SHELF_LIFE_DATE_FIELDS)
     def _check_shelf_life_dates(self):
         for lot in self.filtered("expiration_date"):

@@ -1,10 +1,12 @@
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytz
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..models.lot_limits import MAX_DAYS
 from ..models.stock_lot_quality import QUALITY_STATES
 from ..models.stock_lot_shelf_life import SHELF_LIFE_STATES
 from .stock_lot_margin_report import COST_READERS
@@ -12,14 +14,23 @@ from .stock_lot_margin_report import COST_READERS
 # Every value depends on the as-of instant: the ORM caches one set of values per context.
 AS_OF = ("valuation_date", "tz")
 VALUATION_BASES = [("lot", "Lot Layers"), ("product", "Product Layers")]
+# The expiry buckets, in their order on screen and in the spreadsheet: (key, label, limit). A lot
+# with an expiration date at or before the as-of instant is "expired"; otherwise it falls in the
+# first bucket whose limit its whole days left are under; "later" takes the rest. The report's SQL
+# CASE is built from this list (``_sql_expiry_bucket``).
 EXPIRY_BUCKETS = [
-    ("expired", "Expired"),
-    ("days_30", "Within 30 Days"),
-    ("days_60", "31-60 Days"),
-    ("days_90", "61-90 Days"),
-    ("later", "Over 90 Days"),
-    ("no_expiry", "No Expiry"),
+    ("expired", "Expired", None),
+    ("days_30", "Within 30 Days", 30),
+    ("days_60", "31-60 Days", 60),
+    ("days_90", "61-90 Days", 90),
+    ("later", "Over 90 Days", None),
+    ("no_expiry", "No Expiry", None),
 ]
+# Quality states shown in the summary, and those whose whole value is provisioned.
+SUMMARY_QUALITY_STATES = ("quarantine", "blocked", "recalled")
+PROVISIONED_QUALITY_STATES = ("blocked", "recalled")
+# The earliest as-of date: spreadsheets count dates from 1900, and no stock is older.
+MIN_VALUATION_DATE = date(1900, 1, 1)
 
 
 class StockLotValuationReport(models.Model):
@@ -126,7 +137,9 @@ class StockLotValuationReport(models.Model):
         depends_context=AS_OF,
         help="The lot's current quality status: its history is in the lot's chatter, not valued here.",
     )
-    expiry_bucket = fields.Selection(EXPIRY_BUCKETS, string="Expiry", readonly=True, depends_context=AS_OF)
+    expiry_bucket = fields.Selection(
+        [(key, label) for key, label, _limit in EXPIRY_BUCKETS], string="Expiry", readonly=True, depends_context=AS_OF
+    )
     markdown_discount = fields.Float(
         string="Markdown (%)", readonly=True, depends_context=AS_OF, aggregator=None, digits=(16, 2)
     )
@@ -141,26 +154,192 @@ class StockLotValuationReport(models.Model):
     # As-of instant
     # ------------------------------------------------------------------
     @api.model
-    def _get_valuation_datetime(self):
-        """The as-of instant (naive UTC) asked by the context, and whether it is "now".
+    def _get_timezone(self):
+        """The time zone days end in: the context's (or the user's); UTC when the name is unknown.
 
-        ``valuation_date`` is a date (the end of that day in the user's time
-        zone) or a datetime (UTC); absent, today or in the future, it means now.
-        Returns ``(instant, is_now)``.
+        An unknown name (``tz: "Mars/Olympus"`` from an RPC client) does not stop the report: like
+        core's ``fields.Date.context_today``, the day is then the UTC day.
+        """
+        name = self.env.context.get("tz") or self.env.user.tz
+        if isinstance(name, str) and name in pytz.all_timezones_set:
+            return pytz.timezone(name)
+        return pytz.utc
+
+    @api.model
+    def _resolve_valuation_date(self, value):
+        """The as-of instant of ``value`` and whether it is "now": the one place that reads an as-of
+        date and turns today or a future date into now (the wizard calls it too).
+
+        ``value`` is a date (the end of that day in the user's time zone), a datetime (UTC), their
+        string forms, or empty (now). Returns ``(instant, is_now)``, ``instant`` in naive UTC.
+        Anything else, a date before 1900 or more than a century ahead, is a UserError.
         """
         now = fields.Datetime.now()
-        value = self.env.context.get("valuation_date")
-        if not value:
+        if value is None or value is False or value == "":
             return now, True
-        if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
-            instant = fields.Datetime.to_datetime(value)
-        else:
-            day = value if isinstance(value, date) else fields.Date.to_date(value)
-            tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
-            instant = tz.localize(datetime.combine(day, time.max)).astimezone(pytz.utc).replace(tzinfo=None)
+        try:
+            day, instant = self._parse_valuation_date(value)
+        except (ValueError, OverflowError) as error:
+            raise UserError(
+                self.env._(
+                    "The valuation date %(value)s is not a date. Give a date as YYYY-MM-DD, e.g. %(today)s.",
+                    value=repr(value)[:60],
+                    today=fields.Date.to_string(fields.Date.today()),
+                )
+            ) from error
+        latest = fields.Date.today() + timedelta(days=MAX_DAYS)
+        if not MIN_VALUATION_DATE <= (day or instant.date()) <= latest:
+            raise UserError(
+                self.env._(
+                    "The valuation date %(value)s is out of range: choose a date between %(first)s and %(last)s "
+                    "(a date after today means now).",
+                    value=(day or instant.date()).isoformat(),
+                    first=fields.Date.to_string(MIN_VALUATION_DATE),
+                    last=fields.Date.to_string(latest),
+                )
+            )
+        if day:
+            end_of_day = self._get_timezone().localize(datetime.combine(day, time.max))
+            instant = end_of_day.astimezone(pytz.utc).replace(tzinfo=None)
         if instant >= now:
             return now, True
         return instant, False
+
+    @api.model
+    def _parse_valuation_date(self, value):
+        """``(day, None)`` for a date or a date string, ``(None, instant)`` for a datetime (naive UTC)
+        or a datetime string; ValueError for anything else."""
+        if isinstance(value, datetime):
+            if value.tzinfo:
+                value = value.astimezone(pytz.utc).replace(tzinfo=None)
+            return None, value
+        if isinstance(value, date):
+            return value, None
+        if not isinstance(value, str):
+            raise ValueError(value)
+        if len(value) <= 10:
+            return fields.Date.to_date(value), None
+        return None, fields.Datetime.to_datetime(value)
+
+    @api.model
+    def _get_valuation_day(self, value):
+        """The as-of date of ``value`` in the user's time zone: the date given, or today when it is
+        today or later (see ``_resolve_valuation_date``)."""
+        instant, _is_now = self._resolve_valuation_date(value)
+        return pytz.utc.localize(instant).astimezone(self._get_timezone()).date()
+
+    @api.model
+    def _get_valuation_datetime(self):
+        """The as-of instant (naive UTC) asked by the context key ``valuation_date``, and whether it is
+        "now": ``(instant, is_now)``."""
+        return self._resolve_valuation_date(self.env.context.get("valuation_date"))
+
+    # ------------------------------------------------------------------
+    # Summary
+    # ------------------------------------------------------------------
+    @api.model
+    @api.readonly
+    def get_summary(self, domain):
+        """The summary of the rows matching ``domain`` as of the context's date, as plain data.
+
+        Value by expiry bucket and by quality status, markdown exposure and the suggested provision:
+        expired value + value of blocked and recalled lots not expired + expected markdown loss
+        (markdown exposure) of the other lots, each value counted once. One grouped query: the
+        screen, the spreadsheet and RPC clients show the same figures. Returns a dict of
+        ``currency_id``, ``row_count``, ``total``, ``buckets`` and ``quality`` (value by key),
+        ``markdown_exposure``, ``provision_expired``, ``provision_blocked``, ``provision_markdown``
+        and ``provision``.
+        """
+        self.check_access("read")
+        groups = self._read_group(
+            domain,
+            ["currency_id", "expiry_bucket", "quality_state"],
+            ["value:sum", "markdown_exposure:sum", "__count"],
+        )
+        currencies = self.env["res.currency"].union(*(currency for currency, *_rest in groups))
+        if len(currencies) > 1:
+            raise UserError(
+                self.env._(
+                    "These rows are valued in several currencies (%(currencies)s): filter on one company "
+                    "to see their summary.",
+                    currencies=", ".join(currencies.mapped("name")),
+                )
+            )
+        currency = currencies or self.env.company.currency_id
+        buckets = dict.fromkeys((key for key, _label, _limit in EXPIRY_BUCKETS), 0.0)
+        quality = dict.fromkeys(SUMMARY_QUALITY_STATES, 0.0)
+        provision = {"expired": 0.0, "blocked": 0.0, "markdown": 0.0}
+        row_count = 0
+        markdown_exposure = 0.0
+        for _currency, bucket, quality_state, value, exposure, count in groups:
+            row_count += count
+            markdown_exposure += exposure
+            buckets[bucket] += value
+            if quality_state in quality:
+                quality[quality_state] += value
+            if bucket == "expired":
+                provision["expired"] += value
+            elif quality_state in PROVISIONED_QUALITY_STATES:
+                provision["blocked"] += value
+            else:
+                provision["markdown"] += exposure
+        provision = {key: currency.round(value) for key, value in provision.items()}
+        return {
+            "currency_id": currency.id,
+            "row_count": row_count,
+            "total": currency.round(sum(buckets.values())),
+            "buckets": {key: currency.round(value) for key, value in buckets.items()},
+            "quality": {key: currency.round(value) for key, value in quality.items()},
+            "markdown_exposure": currency.round(markdown_exposure),
+            "provision_expired": provision["expired"],
+            "provision_blocked": provision["blocked"],
+            "provision_markdown": provision["markdown"],
+            "provision": currency.round(sum(provision.values())),
+        }
+
+    @api.model
+    def _get_summary_sections(self, summary):
+        """The summary as titled tables of ``(label, value)`` with an optional total label: the layout
+        the screen and the spreadsheet share."""
+        bucket_labels = dict(self._fields["expiry_bucket"]._description_selection(self.env))
+        quality_labels = dict(self._fields["quality_state"]._description_selection(self.env))
+        return [
+            {
+                "title": self.env._("Value by Expiry"),
+                "lines": [(bucket_labels[key], value) for key, value in summary["buckets"].items()],
+                "total_label": self.env._("Total Inventory Value"),
+                "total": summary["total"],
+            },
+            {
+                "title": self.env._("Value by Quality Status"),
+                "lines": [(quality_labels[key], value) for key, value in summary["quality"].items()],
+                "total_label": None,
+                "total": None,
+            },
+            {
+                "title": self.env._("Suggested Provision"),
+                "lines": [
+                    (self.env._("Expired value"), summary["provision_expired"]),
+                    (self.env._("Blocked and recalled value (not expired)"), summary["provision_blocked"]),
+                    (self.env._("Expected markdown loss (other lots)"), summary["provision_markdown"]),
+                ],
+                "total_label": self.env._("Provision Suggestion"),
+                "total": summary["provision"],
+            },
+        ]
+
+    def action_open_provision_summary(self):
+        """The provision summary of the selected rows, or of every row the screen shows, in a dialog."""
+        domain = [("id", "in", self.ids)] if self else self.env.context.get("active_domain") or []
+        summary = self.get_summary(domain)
+        wizard = self.env["stock.lot.valuation.wizard"].create(
+            {
+                "company_id": self.env.company.id,
+                "valuation_date": self._get_valuation_day(self.env.context.get("valuation_date")),
+            }
+        )
+        description = self.env._("The selected rows") if self else self.env._("The rows shown on screen")
+        return wizard._show_summary(summary, description)
 
     # ------------------------------------------------------------------
     # SQL
@@ -324,17 +503,10 @@ class StockLotValuationReport(models.Model):
                    valued.value,
                    CASE WHEN valued.lot_valuated THEN 'lot' ELSE 'product' END AS valuation_basis,
                    lot.expiration_date,
-                   FLOOR(EXTRACT(EPOCH FROM lot.expiration_date - %(instant)s) / 86400)::integer AS days_to_expiry,
+                   %(days_left)s AS days_to_expiry,
                    CASE WHEN lot.id IS NULL THEN NULL ELSE %(shelf_life_state)s END AS shelf_life_state,
                    lot.quality_state,
-                   CASE
-                       WHEN lot.expiration_date IS NULL THEN 'no_expiry'
-                       WHEN lot.expiration_date <= %(instant)s THEN 'expired'
-                       WHEN lot.expiration_date < %(instant)s + interval '30 days' THEN 'days_30'
-                       WHEN lot.expiration_date < %(instant)s + interval '60 days' THEN 'days_60'
-                       WHEN lot.expiration_date < %(instant)s + interval '90 days' THEN 'days_90'
-                       ELSE 'later'
-                   END AS expiry_bucket,
+                   %(expiry_bucket)s AS expiry_bucket,
                    COALESCE(lot.markdown_discount, 0) AS markdown_discount,
                    valued.value * COALESCE(lot.markdown_discount, 0) / 100 AS markdown_exposure
               FROM valued
@@ -345,8 +517,25 @@ class StockLotValuationReport(models.Model):
             """,
             undo_later_lines=undo_later_lines,
             layer_until=layer_until,
-            instant=as_of,
             shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
+            days_left=self.env["stock.lot"]._sql_days_left(as_of, "lot"),
+            expiry_bucket=self._sql_expiry_bucket(as_of),
+        )
+
+    @api.model
+    def _sql_expiry_bucket(self, as_of):
+        """The expiry bucket (``EXPIRY_BUCKETS``) of the lot aliased ``lot`` as of ``as_of``."""
+        days_left = self.env["stock.lot"]._sql_days_left(as_of, "lot")
+        limits = SQL(" ").join(
+            SQL("WHEN %s < %s THEN %s", days_left, limit, key) for key, _label, limit in EXPIRY_BUCKETS if limit
+        )
+        return SQL(
+            """CASE WHEN lot.expiration_date IS NULL THEN 'no_expiry'
+                    WHEN lot.expiration_date <= %(as_of)s THEN 'expired'
+                    %(limits)s
+                    ELSE 'later' END""",
+            as_of=as_of,
+            limits=limits,
         )
 
     # ------------------------------------------------------------------
@@ -363,7 +552,7 @@ class StockLotValuationReport(models.Model):
         self.check_access("read")
         query = self._search(domain)
         lang = self.env.lang or "en_US"
-        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        tz = self._get_timezone().zone
         rows = self.env.execute_query_dict(
             SQL(
                 """

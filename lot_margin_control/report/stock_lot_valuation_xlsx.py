@@ -2,7 +2,9 @@ import io
 
 import xlsxwriter
 
-from odoo import api, fields, models
+from odoo import api, models
+
+from .stock_lot_valuation_report import EXPIRY_BUCKETS
 
 # (key, width, kind) of the "By Lot" sheet, the report's list view.
 LOT_COLUMNS = [
@@ -24,8 +26,7 @@ LOT_COLUMNS = [
     ("markdown_discount", 10, "percent"),
     ("markdown_exposure", 15, "money"),
 ]
-BUCKETS = ("expired", "days_30", "days_60", "days_90", "later", "no_expiry")
-BLOCKED_STATES = ("blocked", "recalled")
+BUCKETS = tuple(key for key, _label, _limit in EXPIRY_BUCKETS)
 
 
 class StockLotValuationXlsx(models.AbstractModel):
@@ -45,60 +46,26 @@ class StockLotValuationXlsx(models.AbstractModel):
     _description = "Valuation by Lot Spreadsheet"
 
     # ------------------------------------------------------------------
-    # Figures
-    # ------------------------------------------------------------------
-    @api.model
-    def _summarize(self, rows):
-        """Bucket totals of the rows: expiry buckets, quality states, markdown and the provision.
-
-        Provision = expired value + value of blocked and recalled lots that are
-        not expired + markdown exposure of the rest (each value counted once).
-        """
-        summary = {
-            "total": 0.0,
-            "buckets": dict.fromkeys(BUCKETS, 0.0),
-            "quality": dict.fromkeys(("quarantine", "blocked", "recalled"), 0.0),
-            "markdown_exposure": 0.0,
-            "provision_expired": 0.0,
-            "provision_blocked": 0.0,
-            "provision_markdown": 0.0,
-            "rows": len(rows),
-        }
-        buckets, quality = summary["buckets"], summary["quality"]
-        for row in rows:
-            value = row["value"]
-            summary["total"] += value
-            buckets[row["expiry_bucket"]] += value
-            if row["quality_state"] in quality:
-                quality[row["quality_state"]] += value
-            summary["markdown_exposure"] += row["markdown_exposure"]
-            if row["expiry_bucket"] == "expired":
-                summary["provision_expired"] += value
-            elif row["quality_state"] in BLOCKED_STATES:
-                summary["provision_blocked"] += value
-            else:
-                summary["provision_markdown"] += row["markdown_exposure"]
-        summary["provision"] = (
-            summary["provision_expired"] + summary["provision_blocked"] + summary["provision_markdown"]
-        )
-        return summary
-
-    # ------------------------------------------------------------------
     # Workbook
     # ------------------------------------------------------------------
     @api.model
-    def _generate(self, wizard, rows, notes):
-        """The workbook (bytes) of ``rows`` (see stock.lot.valuation.report ``_read_export_rows``)."""
+    def _generate(self, rows, summary, header, currency, notes):
+        """The workbook (bytes) of plain data.
+
+        ``rows``: the report rows (``stock.lot.valuation.report._read_export_rows``); ``summary``:
+        their summary (``get_summary`` of the same domain and date); ``header``: ``(label, value)``
+        pairs describing the scope (company, date, filters); ``currency``: the ``res.currency`` of
+        the amounts; ``notes``: messages for the reader.
+        """
         output = io.BytesIO()
         workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
-        formats = self._formats(workbook, wizard.company_id.currency_id)
-        summary = self._summarize(rows)
+        formats = self._formats(workbook, currency)
         summary_sheet = workbook.add_worksheet(self.env._("Summary"))
         lot_sheet = workbook.add_worksheet(self.env._("By Lot"))
         category_sheet = workbook.add_worksheet(self.env._("By Category"))
         self._write_lots(lot_sheet, rows, formats)
         categories = self._write_categories(category_sheet, rows, formats)
-        self._write_summary(workbook, summary_sheet, wizard, summary, notes, formats, categories)
+        self._write_summary(workbook, summary_sheet, summary, header, notes, formats, categories)
         workbook.close()
         return output.getvalue()
 
@@ -265,17 +232,13 @@ class StockLotValuationXlsx(models.AbstractModel):
         return {"name": sheet.name, "last_row": last_row, "bucket_labels": bucket_labels}
 
     @api.model
-    def _write_summary(self, workbook, sheet, wizard, summary, notes, formats, categories):
-        labels, _titles = self._labels()
+    def _write_summary(self, workbook, sheet, summary, header, notes, formats, categories):
         sheet.set_column(0, 0, 44)
         sheet.set_column(1, 2, 18)
-        as_of = wizard._get_effective_date()
         lines = [
             (self.env._("Inventory Valuation by Lot"), None, "title"),
-            (self.env._("Company"), wizard.company_id.name, None),
-            (self.env._("As of"), fields.Date.to_string(as_of), None),
-            (self.env._("Filters"), wizard._describe_filters(), None),
-            (self.env._("Rows"), summary["rows"], None),
+            *((label, value, None) for label, value in header),
+            (self.env._("Rows"), summary["row_count"], None),
         ]
         row = -1
         for label, value, style in lines:
@@ -287,48 +250,25 @@ class StockLotValuationXlsx(models.AbstractModel):
             row += 1
             sheet.write_string(row, 0, note, formats["note"])
 
-        def table(title, items, total_label=None):
-            nonlocal row
+        bucket_first = None
+        for section in self.env["stock.lot.valuation.report"]._get_summary_sections(summary):
             row += 2
-            sheet.write_string(row, 0, title, formats["header"])
+            sheet.write_string(row, 0, section["title"], formats["header"])
             sheet.write_string(row, 1, self.env._("Value"), formats["header"])
             sheet.write_string(row, 2, self.env._("Share of Total"), formats["header"])
             first = row + 1
-            for label, value in items:
+            bucket_first = first if bucket_first is None else bucket_first
+            for label, value in section["lines"]:
                 row += 1
                 sheet.write_string(row, 0, label)
                 sheet.write_number(row, 1, value, formats["money"])
                 sheet.write_number(row, 2, value / summary["total"] if summary["total"] else 0, formats["share"])
-            if total_label:
+            if section["total_label"]:
                 row += 1
-                sheet.write_string(row, 0, total_label, formats["total_label"])
+                sheet.write_string(row, 0, section["total_label"], formats["total_label"])
                 top = xlsxwriter.utility.xl_rowcol_to_cell(first, 1)
                 bottom = xlsxwriter.utility.xl_rowcol_to_cell(row - 1, 1)
-                sheet.write_formula(
-                    row, 1, f"=SUM({top}:{bottom})", formats["money_bold"], sum(value for _label, value in items)
-                )
-            return first
-
-        bucket_labels = labels["expiry_bucket"]
-        bucket_first = table(
-            self.env._("Value by Expiry"),
-            [(bucket_labels[bucket], summary["buckets"][bucket]) for bucket in BUCKETS],
-            self.env._("Total Inventory Value"),
-        )
-        quality_labels = labels["quality_state"]
-        table(
-            self.env._("Value by Quality Status"),
-            [(quality_labels[state], value) for state, value in summary["quality"].items()],
-        )
-        table(
-            self.env._("Suggested Provision"),
-            [
-                (self.env._("Expired value"), summary["provision_expired"]),
-                (self.env._("Blocked and recalled value (not expired)"), summary["provision_blocked"]),
-                (self.env._("Expected markdown loss (other lots)"), summary["provision_markdown"]),
-            ],
-            self.env._("Provision Suggestion"),
-        )
+                sheet.write_formula(row, 1, f"=SUM({top}:{bottom})", formats["money_bold"], section["total"])
         chart = workbook.add_chart({"type": "column"})
         chart.add_series(
             {

@@ -19,3 +19,4 @@ from . import test_trust
 from . import test_concurrency
 from . import test_bad_input
 from . import test_recall_notice
+from . import test_valuation_input

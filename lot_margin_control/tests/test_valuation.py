@@ -1,12 +1,16 @@
 import io
 from datetime import datetime, timedelta
+from html import unescape
 
 import openpyxl
 
 from odoo import fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
+from odoo.tools.misc import format_amount
 
+from ..report.stock_lot_valuation_report import EXPIRY_BUCKETS
 from .valuation_common import ValuationCommon
 
 # (costing method, valuation, lot_valuated) of each product under test
@@ -210,9 +214,7 @@ class TestLotValuation(ValuationCommon):
         groups = self.Report._read_group([("product_id", "in", self.products.ids)], ["expiry_bucket"], ["value:sum"])
         self.assertTrue({"expired", "days_30", "days_60", "later"} <= {bucket for bucket, _value in groups})
         self.assertAlmostEqual(sum(value for _bucket, value in groups), total, places=2)
-        summary = self.env["report.lot_margin_control.valuation_xlsx"]._summarize(
-            self.Report.search_read([("product_id", "in", self.products.ids)])
-        )
+        summary = self.Report.get_summary([("product_id", "in", self.products.ids)])
         self.assertAlmostEqual(sum(summary["buckets"].values()), total, places=2)
         self.assertAlmostEqual(summary["total"], total, places=2)
         expired = sum(rows.filtered(lambda row: row.lot_id == self.expired_lot).mapped("value"))
@@ -225,6 +227,142 @@ class TestLotValuation(ValuationCommon):
         exposure = sum(markdown_rows.mapped("value")) * 0.3
         self.assertAlmostEqual(sum(markdown_rows.mapped("markdown_exposure")), exposure, places=2)
         self.assertAlmostEqual(summary["provision"], expired + blocked + exposure, places=2)
+
+    def test_summary_ties_out_to_rows_core_and_xlsx(self):
+        """One summary (``get_summary``) for the screen, RPC and the spreadsheet: its figures are the
+        rows' values, core's valuation layers and the Summary sheet's, now and at a past date."""
+        categories = self.products.categ_id
+        for valuation_date in (None, self.past_date):
+            context = {"valuation_date": fields.Date.to_string(valuation_date)} if valuation_date else {}
+            report = self.Report.with_context(**context)
+            domain = [("product_categ_id", "in", categories.ids)]
+            rows = report.search(domain)
+            summary = report.get_summary(domain)
+            total = sum(rows.mapped("value"))
+            instant = report._get_valuation_datetime()[0] if valuation_date else None
+            self.assertEqual(summary["row_count"], len(rows))
+            self.assertAlmostEqual(summary["total"], total, places=2)
+            self.assertAlmostEqual(summary["total"], self._core_value(self.products, instant), places=2)
+            self.assertAlmostEqual(sum(summary["buckets"].values()), total, places=2)
+            for bucket, value in summary["buckets"].items():
+                self.assertAlmostEqual(
+                    value, sum(rows.filtered(lambda row, b=bucket: row.expiry_bucket == b).mapped("value")), places=2
+                )
+            self.assertAlmostEqual(summary["markdown_exposure"], sum(rows.mapped("markdown_exposure")), places=2)
+            self.assertAlmostEqual(
+                summary["provision"],
+                summary["provision_expired"] + summary["provision_blocked"] + summary["provision_markdown"],
+                places=2,
+            )
+            self.assertEqual(summary["currency_id"], self.env.company.currency_id.id)
+            # the spreadsheet of the same scope shows the same figures
+            dates = {"valuation_date": valuation_date} if valuation_date else {}
+            wizard = self._wizard(categ_ids=[fields.Command.set(categories.ids)], **dates)
+            sheet = {
+                line[0]: line[1] for line in self._export(wizard)["Summary"].iter_rows(values_only=True) if line[0]
+            }
+            self.assertEqual(sheet["Rows"], summary["row_count"])
+            bucket_labels = dict(self.Report._fields["expiry_bucket"]._description_selection(self.env))
+            for bucket, value in summary["buckets"].items():
+                self.assertAlmostEqual(sheet[bucket_labels[bucket]], value, places=2)
+            self.assertAlmostEqual(sheet["Total Inventory Value"], summary["total"], places=2)
+            self.assertAlmostEqual(sheet["Expired value"], summary["provision_expired"], places=2)
+            self.assertAlmostEqual(
+                sheet["Blocked and recalled value (not expired)"], summary["provision_blocked"], places=2
+            )
+            self.assertAlmostEqual(
+                sheet["Expected markdown loss (other lots)"], summary["provision_markdown"], places=2
+            )
+            self.assertAlmostEqual(sheet["Provision Suggestion"], summary["provision"], places=2)
+            self.assertAlmostEqual(sheet["Blocked"], summary["quality"]["blocked"], places=2)
+
+    def test_summary_as_of_a_past_date(self):
+        """Before the lot was blocked and the expired lot expired, nothing of them is provisioned."""
+        report = self.Report.with_context(valuation_date=fields.Date.to_string(self.past_date))
+        summary = report.get_summary([("product_id", "in", self.products.ids)])
+        self.assertEqual(summary["buckets"]["expired"], 0.0)
+        self.assertEqual(summary["provision_expired"], 0.0)
+        # the blocked lot came later; the report shows the lots' current quality status
+        self.assertEqual(summary["quality"]["blocked"], 0.0)
+        self.assertGreater(summary["buckets"]["days_30"], 0.0)
+
+    def test_summary_shown_on_screen(self):
+        wizard = self._wizard(categ_ids=[fields.Command.set(self.products.categ_id.ids)])
+        action = wizard.action_open_summary()
+        self.assertEqual(action["res_model"], "stock.lot.valuation.wizard")
+        self.assertEqual(action["res_id"], wizard.id)
+        self.assertEqual(
+            action["views"], [(self.env.ref("lot_margin_control.stock_lot_valuation_wizard_view_summary").id, "form")]
+        )
+        summary = self.Report.get_summary([("product_id", "in", self.products.ids)])
+        currency = self.env.company.currency_id
+        html = unescape(str(wizard.summary_html))
+        for label in ("Value by Expiry", "Suggested Provision", "Provision Suggestion", "Expected markdown loss"):
+            self.assertIn(label, html)
+        self.assertIn(format_amount(self.env, summary["provision"], currency), html)
+        self.assertIn(format_amount(self.env, summary["buckets"]["expired"], currency), html)
+        # from the report's list: the rows on screen, or the selected ones
+        past = self.Report.with_context(
+            valuation_date=fields.Date.to_string(self.past_date),
+            active_domain=[("product_id", "in", self.products.ids)],
+        )
+        action = past.action_open_provision_summary()
+        shown = self.env["stock.lot.valuation.wizard"].browse(action["res_id"])
+        self.assertEqual(shown.valuation_date, self.past_date)
+        past_summary = past.get_summary([("product_id", "in", self.products.ids)])
+        self.assertIn(format_amount(self.env, past_summary["total"], currency), unescape(str(shown.summary_html)))
+        selected = self._rows(domain=[("lot_id", "=", self.blocked_lot.id)])
+        action = selected.action_open_provision_summary()
+        shown = self.env["stock.lot.valuation.wizard"].browse(action["res_id"])
+        self.assertIn(format_amount(self.env, 44.0, currency), unescape(str(shown.summary_html)))
+        list_arch = self.Report.get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('name="action_open_provision_summary"', list_arch)
+
+    def test_summary_refuses_several_currencies(self):
+        other = self.env["res.company"].create(
+            {"name": "LMC Other Currency", "currency_id": self.env.ref("base.JPY").id}
+        )
+        self.env.ref("base.JPY").active = True
+        category = self._valuation_category("LMC Yen", "fifo", "manual_periodic")
+        product = self._valued_product("LMC Yen Tea", category)
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", other.id)], limit=1)
+        lot = self._lot("YEN-1", product=product)
+        self.env["stock.quant"].with_company(other)._update_available_quantity(
+            product, warehouse.lot_stock_id, 3, lot_id=lot
+        )
+        report = self.Report.with_context(allowed_company_ids=[self.env.company.id, other.id])
+        self.assertEqual(len(report.search([]).currency_id), 2)
+        with self.assertRaises(UserError):
+            report.get_summary([])
+        self.assertEqual(report.get_summary([("company_id", "=", other.id)])["currency_id"], other.currency_id.id)
+
+    def test_buckets_and_days_left_have_one_definition(self):
+        """Each row's bucket follows ``EXPIRY_BUCKETS`` from its days to expiry, which is the lot's own
+        days left (``stock.lot._sql_days_left``, twin of ``remaining_shelf_life_days``)."""
+        limits = [(key, limit) for key, _label, limit in EXPIRY_BUCKETS if limit]
+        rows = self._rows()
+        self.assertTrue(rows.filtered("expiration_date"))
+        for row in rows:
+            if not row.expiration_date:
+                expected = "no_expiry"
+            elif row.expiration_date <= datetime.now():
+                expected = "expired"
+            else:
+                expected = next((key for key, limit in limits if row.days_to_expiry < limit), "later")
+            self.assertEqual(row.expiry_bucket, expected, row.lot_id.name)
+            if row.lot_id.expiration_date:
+                self.assertEqual(row.days_to_expiry, row.lot_id.remaining_shelf_life_days, row.lot_id.name)
+        Lot = self.env["stock.lot"]
+        lots = rows.lot_id
+        now = Lot._shelf_life_now()
+        days = dict(
+            self.env.execute_query(
+                SQL("SELECT lot.id, %s FROM stock_lot lot WHERE lot.id IN %s", Lot._sql_days_left(now), tuple(lots.ids))
+            )
+        )
+        self.assertEqual(days, {lot.id: lot.remaining_shelf_life_days for lot in lots})
+        selection = self.Report._fields["expiry_bucket"].selection
+        self.assertEqual([key for key, _label in selection], [key for key, _label, _limit in EXPIRY_BUCKETS])
 
     # ------------------------------------------------------------------
     # Wizard

@@ -3,7 +3,10 @@ import re
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_amount
+
+from ..models.lot_limits import check_day_counts
 
 SHELF_LIFE_FILTERS = [
     ("all", "All"),
@@ -73,25 +76,49 @@ class StockLotValuationWizard(models.TransientModel):
         "0 shows every lot.",
     )
     note = fields.Text(compute="_compute_note", help="What the report will show, when it is not plain.")
+    summary_html = fields.Html(
+        string="Provision Summary",
+        readonly=True,
+        help="Value by expiry and quality status and the suggested provision, from the report's summary.",
+    )
 
     @api.constrains("horizon_days")
     def _check_horizon_days(self):
+        check_day_counts(self, "horizon_days")
+
+    @api.constrains("valuation_date")
+    def _check_valuation_date(self):
+        report = self.env["stock.lot.valuation.report"]
         for wizard in self:
-            if wizard.horizon_days < 0:
-                raise ValidationError(
-                    self.env._(
-                        "The expiry horizon must be 0 (every lot) or a number of days ahead, not %(days)s.",
-                        days=wizard.horizon_days,
-                    )
-                )
+            try:
+                report._resolve_valuation_date(wizard.valuation_date)
+            except UserError as error:
+                raise ValidationError(error.args[0]) from error
 
     # ------------------------------------------------------------------
     # What the choices mean
     # ------------------------------------------------------------------
     def _get_effective_date(self):
-        """The as-of date the report uses: the chosen one, or today when it is in the future."""
+        """The as-of date the report uses: the chosen one, or today when it is in the future
+        (``stock.lot.valuation.report._get_valuation_day``, the one place that decides)."""
         self.ensure_one()
-        return min(self.valuation_date, fields.Date.context_today(self))
+        return self.env["stock.lot.valuation.report"]._get_valuation_day(self.valuation_date)
+
+    def _get_report(self):
+        """The report model in the wizard's company and as of its date."""
+        self.ensure_one()
+        return (
+            self.env["stock.lot.valuation.report"]
+            .with_company(self.company_id)
+            .with_context(**self._get_report_context())
+        )
+
+    def _get_no_stock_note(self):
+        """The note of an empty report, on the screen and in the spreadsheet."""
+        return self.env._(
+            "No stock in this scope as of %(date)s: widen the filters or choose another date.",
+            date=self._get_effective_date(),
+        )
 
     def _first_move_date(self):
         """Date of the company's first done stock move line, or None."""
@@ -109,13 +136,13 @@ class StockLotValuationWizard(models.TransientModel):
         notes = []
         if not self.valuation_date or not self.company_id:
             return notes
-        today = fields.Date.context_today(self)
-        if self.valuation_date > today:
+        effective_date = self._get_effective_date()
+        if self.valuation_date != effective_date:
             notes.append(
                 self.env._(
                     "%(date)s is in the future: the valuation is as of now (%(today)s).",
                     date=self.valuation_date,
-                    today=today,
+                    today=effective_date,
                 )
             )
         first = self._first_move_date()
@@ -138,7 +165,10 @@ class StockLotValuationWizard(models.TransientModel):
     @api.depends("valuation_date", "company_id")
     def _compute_note(self):
         for wizard in self:
-            wizard.note = "\n".join(wizard._get_notes()) or False
+            try:
+                wizard.note = "\n".join(wizard._get_notes()) or False
+            except UserError as error:  # a date out of range, refused on save
+                wizard.note = error.args[0]
 
     def _get_report_domain(self):
         """The report domain of the chosen scope."""
@@ -202,12 +232,10 @@ class StockLotValuationWizard(models.TransientModel):
     def action_open_report(self):
         """Open the report (pivot, list, graph) as of the date, on the chosen scope."""
         self.ensure_one()
-        notes = self._get_notes()
-        empty = Markup("<p class='o_view_nocontent_empty_folder'>%s</p><p>%s</p>") % (
-            self.env._("No stock in this scope as of %(date)s.", date=self._get_effective_date()),
-            self.env._("Widen the filters or choose another date."),
+        notes = [self._get_no_stock_note(), *self._get_notes()]
+        help_html = Markup("<p class='o_view_nocontent_empty_folder'>%s</p>") % notes[0] + Markup().join(
+            Markup("<p>%s</p>") % note for note in notes[1:]
         )
-        help_html = empty + Markup().join(Markup("<p>%s</p>") % note for note in notes)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Valuation by Lot as of %(date)s", date=self._get_effective_date()),
@@ -225,24 +253,55 @@ class StockLotValuationWizard(models.TransientModel):
             "target": "current",
         }
 
+    def action_open_summary(self):
+        """Show the provision summary of the chosen scope (the report's ``get_summary``)."""
+        self.ensure_one()
+        return self._show_summary(
+            self._get_report().get_summary(self._get_report_domain()),
+            self.env._("Filters: %(filters)s", filters=self._describe_filters()),
+        )
+
+    def _show_summary(self, summary, scope):
+        """Render ``summary`` (``get_summary``) on this wizard and open it in a read-only dialog."""
+        self.ensure_one()
+        report = self.env["stock.lot.valuation.report"]
+        currency = self.env["res.currency"].browse(summary["currency_id"])
+        self.summary_html = self.env["ir.qweb"]._render(
+            "lot_margin_control.stock_lot_valuation_summary_table",
+            {
+                "sections": report._get_summary_sections(summary),
+                "summary": summary,
+                "scope": scope,
+                "format_amount": lambda amount: format_amount(self.env, amount, currency),
+            },
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Provision Summary as of %(date)s", date=self._get_effective_date()),
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(self.env.ref("lot_margin_control.stock_lot_valuation_wizard_view_summary").id, "form")],
+            "target": "new",
+        }
+
     def action_export_xlsx(self):
         """Write the spreadsheet of the chosen scope and hand it over as a download."""
         self.ensure_one()
-        report = (
-            self.env["stock.lot.valuation.report"]
-            .with_company(self.company_id)
-            .with_context(**self._get_report_context())
-        )
-        rows = report._read_export_rows(self._get_report_domain())
+        report = self._get_report()
+        domain = self._get_report_domain()
+        rows = report._read_export_rows(domain)
+        summary = report.get_summary(domain)
         notes = self._get_notes()
         if not rows:
-            notes.append(
-                self.env._(
-                    "No stock in this scope as of %(date)s: widen the filters or choose another date.",
-                    date=self._get_effective_date(),
-                )
-            )
-        content = self.env["report.lot_margin_control.valuation_xlsx"]._generate(self, rows, notes)
+            notes.append(self._get_no_stock_note())
+        header = [
+            (self.env._("Company"), self.company_id.name),
+            (self.env._("As of"), fields.Date.to_string(self._get_effective_date())),
+            (self.env._("Filters"), self._describe_filters()),
+        ]
+        content = self.env["report.lot_margin_control.valuation_xlsx"]._generate(
+            rows, summary, header, self.company_id.currency_id, notes
+        )
         company = re.sub(r"[^\w-]+", "_", self.company_id.name or "").strip("_")
         attachment = self.env["ir.attachment"].create(
             {
