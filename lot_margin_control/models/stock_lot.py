@@ -1,3 +1,5 @@
+# One file per concern of the model (README, Architecture): pylint would merge them.
+# pylint: disable=consider-merging-classes-inherited
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -43,8 +45,10 @@ class StockLot(models.Model):
         Public API (UI and RPC clients): see barcode.nomenclature
         ``_parse_gs1_lot_barcode`` for the returned keys and the errors.
         """
-        if not isinstance(barcode, str) or not barcode.strip():
-            raise UserError(self.env._("Scan or type a GS1 barcode: the code must be text."))
+        if not isinstance(barcode, str):
+            raise UserError(self.env._("A GS1 barcode is text, as scanned or typed; this is not."))
+        if not barcode.strip():
+            raise UserError(self.env._("The code is empty: scan or type a GS1 barcode."))
         if len(barcode) > GS1_MAX_LENGTH:
             raise UserError(
                 self.env._(

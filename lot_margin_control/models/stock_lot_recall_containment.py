@@ -1,3 +1,5 @@
+# One file per concern of the model (README, Architecture): pylint would merge them.
+# pylint: disable=consider-merging-classes-inherited
 from collections import defaultdict
 
 from odoo import Command, fields, models

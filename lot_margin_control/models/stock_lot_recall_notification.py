@@ -1,3 +1,5 @@
+# One file per concern of the model (README, Architecture): pylint would merge them.
+# pylint: disable=consider-merging-classes-inherited
 import base64
 
 from markupsafe import Markup
@@ -109,7 +111,7 @@ class StockLotRecallNotice(models.Model):
         readonly=True,
         help="The deliveries of affected lots to this customer, as traced when the notice was sent.",
     )
-    message_id = fields.Many2one("mail.message", string="Message", readonly=True, ondelete="set null")
+    message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
 
     @api.depends("recall_id.name", "partner_id.display_name")
     def _compute_display_name(self):

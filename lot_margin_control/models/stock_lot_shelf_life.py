@@ -1,3 +1,5 @@
+# One file per concern of the model (README, Architecture): pylint would merge them.
+# pylint: disable=consider-merging-classes-inherited
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models

@@ -31,7 +31,8 @@ class TestConcurrentReservations(TransactionCase):
         with closing(self.registry.cursor()) as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             result = function(env)
-            cr.commit()
+            # other transactions must see the fixture
+            cr.commit()  # pylint: disable=invalid-commit
             return result
 
     def _setup_round(self, env, tag):
@@ -86,20 +87,34 @@ class TestConcurrentReservations(TransactionCase):
         pickings.move_ids.write({"state": "confirmed"})
         return product.id, lots.ids, pickings.ids, customer.id
 
-    def _cleanup(self, product_id, customer_id):
-        def drop(env):
-            product = env["product.product"].browse(product_id)
-            moves = env["stock.move"].search([("product_id", "=", product_id)])
-            moves._do_unreserve()
-            moves._action_cancel()
-            env["stock.picking"].search([("move_ids", "in", moves.ids)]).unlink()
-            moves.exists().unlink()
-            env.cr.execute("DELETE FROM stock_quant WHERE product_id = %s", [product_id])
-            env["stock.lot"].search([("product_id", "=", product_id)]).unlink()
-            product.product_tmpl_id.unlink()
-            env["res.partner"].browse(customer_id).unlink()
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a run stopped half-way (killed, crashed) leaves its committed fixture: remove it first
+        with closing(cls.registry.cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            for product in (
+                env["product.product"].with_context(active_test=False).search([("name", "=like", "LMC Race %")])
+            ):
+                customers = env["res.partner"].search([("name", "=like", "LMC Race Customer %")])
+                cls._drop_fixture(env, product.id, customers.ids)
+            cr.commit()  # pylint: disable=invalid-commit
 
-        self._committed(drop)
+    @staticmethod
+    def _drop_fixture(env, product_id, customer_ids):
+        product = env["product.product"].browse(product_id)
+        moves = env["stock.move"].search([("product_id", "=", product_id)])
+        moves._do_unreserve()
+        moves._action_cancel()
+        env["stock.picking"].search([("move_ids", "in", moves.ids)]).unlink()
+        moves.exists().unlink()
+        env.cr.execute("DELETE FROM stock_quant WHERE product_id = %s", [product_id])
+        env["stock.lot"].search([("product_id", "=", product_id)]).unlink()
+        product.product_tmpl_id.unlink()
+        env["res.partner"].browse(customer_ids).exists().unlink()
+
+    def _cleanup(self, product_id, customer_id):
+        self._committed(lambda env: self._drop_fixture(env, product_id, [customer_id]))
 
     def _race(self, calls):
         """Run each ``call(env)`` in its own thread and transaction, released together."""

@@ -59,8 +59,8 @@ class TestGateHasNoSwitch(LotControlCommon):
                         picking.with_user(user).with_context(**context).action_assign()
                         picking.move_ids.with_user(user).with_context(**context).picked = True
                         picking.with_user(user).with_context(**context).button_validate()
-                    except (UserError, AccessError):
-                        pass
+                    except (UserError, AccessError) as refused:
+                        self.assertTrue(str(refused))
                     lines, on_hand = self._blocked_shipped_or_reserved()
                     self.assertFalse(lines, "a blocked lot was reserved or shipped")
                     self.assertEqual(on_hand, 10)
