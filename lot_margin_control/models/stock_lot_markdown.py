@@ -150,7 +150,7 @@ class StockLot(models.Model):
                     -- unexpired lots that meet the loosest trigger of some rule
                     SELECT *
                       FROM (SELECT id, product_id, company_id,
-                                   FLOOR(EXTRACT(EPOCH FROM expiration_date - %(now)s) / 86400)::int AS days_left,
+                                   %(days_left)s AS days_left,
                                    ROUND((%(ratio)s)::numeric, 4)::float8 AS ratio
                               FROM stock_lot
                              WHERE expiration_date > %(now)s %(only_lots)s) lot
@@ -223,6 +223,7 @@ class StockLot(models.Model):
              RETURNING lot.id
                 """,
                 ratio=self._sql_remaining_ratio(now),
+                days_left=self._sql_days_left(now, "stock_lot"),
                 now=now,
                 only_lots=only_lots,
                 rule_applies=rule_applies,

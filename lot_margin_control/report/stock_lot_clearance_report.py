@@ -44,7 +44,7 @@ class StockLotClearanceReport(models.Model):
         string="Available", digits="Product Unit of Measure", readonly=True, help="On hand and not reserved."
     )
     expiration_date = fields.Datetime(readonly=True)
-    remaining_days = fields.Integer(string="Days Left", readonly=True, aggregator="min")
+    remaining_shelf_life_days = fields.Integer(string="Days Left", readonly=True, aggregator="min")
     markdown_rule_id = fields.Many2one("stock.lot.markdown.rule", readonly=True)
     markdown_discount = fields.Float(string="Markdown (%)", digits="Discount", readonly=True, aggregator="avg")
     markdown_price = fields.Monetary(readonly=True, aggregator=None)
@@ -52,6 +52,7 @@ class StockLotClearanceReport(models.Model):
 
     @property
     def _table_query(self):
+        now = self.env["stock.lot"]._shelf_life_now()
         return SQL(
             """
             SELECT MIN(quant.id) AS id,
@@ -65,7 +66,7 @@ class StockLotClearanceReport(models.Model):
                    SUM(quant.quantity) AS quantity,
                    SUM(quant.quantity - quant.reserved_quantity) AS available_quantity,
                    lot.expiration_date,
-                   FLOOR(EXTRACT(EPOCH FROM lot.expiration_date - %(now)s) / 86400)::int AS remaining_days,
+                   %(days_left)s AS remaining_shelf_life_days,
                    lot.markdown_rule_id,
                    lot.markdown_discount,
                    lot.markdown_price,
@@ -82,7 +83,8 @@ class StockLotClearanceReport(models.Model):
              GROUP BY lot.id, tmpl.id, quant.company_id, location.warehouse_id, company.id
             HAVING SUM(quant.quantity) > 0
             """,
-            now=self.env["stock.lot"]._shelf_life_now(),
+            now=now,
+            days_left=self.env["stock.lot"]._sql_days_left(now, "lot"),
         )
 
     def action_create_quotation(self):

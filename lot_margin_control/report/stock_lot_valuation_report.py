@@ -116,7 +116,7 @@ class StockLotValuationReport(models.Model):
         "Product Layers: the product's valuation layers, spread over its lots by quantity.",
     )
     expiration_date = fields.Datetime(readonly=True, depends_context=AS_OF)
-    days_to_expiry = fields.Integer(
+    remaining_shelf_life_days = fields.Integer(
         string="Days to Expiry",
         readonly=True,
         depends_context=AS_OF,
@@ -503,7 +503,7 @@ class StockLotValuationReport(models.Model):
                    valued.value,
                    CASE WHEN valued.lot_valuated THEN 'lot' ELSE 'product' END AS valuation_basis,
                    lot.expiration_date,
-                   %(days_left)s AS days_to_expiry,
+                   %(days_left)s AS remaining_shelf_life_days,
                    CASE WHEN lot.id IS NULL THEN NULL ELSE %(shelf_life_state)s END AS shelf_life_state,
                    lot.quality_state,
                    %(expiry_bucket)s AS expiry_bucket,
@@ -562,7 +562,7 @@ class StockLotValuationReport(models.Model):
                        COALESCE(warehouse.name, '') AS warehouse,
                        COALESCE(location.complete_name, '') AS location,
                        report.expiration_date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s AS expiration_date,
-                       report.days_to_expiry, report.shelf_life_state, report.quality_state,
+                       report.remaining_shelf_life_days, report.shelf_life_state, report.quality_state,
                        report.expiry_bucket, report.quantity,
                        COALESCE(uom.name->>%(lang)s, uom.name->>'en_US') AS uom,
                        report.unit_cost, report.value, report.valuation_basis,

@@ -14,7 +14,7 @@ LOT_COLUMNS = [
     ("warehouse", 14, "text"),
     ("location", 24, "text"),
     ("expiration_date", 12, "date"),
-    ("days_to_expiry", 9, "integer"),
+    ("remaining_shelf_life_days", 9, "integer"),
     ("shelf_life_state", 12, "selection"),
     ("quality_state", 12, "selection"),
     ("expiry_bucket", 14, "selection"),

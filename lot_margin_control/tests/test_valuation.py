@@ -195,14 +195,14 @@ class TestLotValuation(ValuationCommon):
         self.assertEqual(now_row.expiry_bucket, "expired")
         self.assertEqual(now_row.shelf_life_state, "expired")
         # whole days, floored like the lot's own "days left"
-        self.assertEqual(now_row.days_to_expiry, self.expired_lot.remaining_shelf_life_days)
-        self.assertIn(now_row.days_to_expiry, (-4, -3))
+        self.assertEqual(now_row.remaining_shelf_life_days, self.expired_lot.remaining_shelf_life_days)
+        self.assertIn(now_row.remaining_shelf_life_days, (-4, -3))
         past_row = self._rows(
             valuation_date=fields.Date.to_string(self.past_date), domain=[("lot_id", "=", self.expired_lot.id)]
         )
         self.assertEqual(past_row.expiry_bucket, "days_30")
         self.assertIn(past_row.shelf_life_state, ("fresh", "near_expiry"))
-        self.assertIn(past_row.days_to_expiry, (6, 7))
+        self.assertIn(past_row.remaining_shelf_life_days, (6, 7))
         # as of now, the report's state is the lot's own
         for row in self._rows():
             self.assertEqual(row.shelf_life_state, row.lot_id.shelf_life_state, row.lot_id.name)
@@ -348,10 +348,10 @@ class TestLotValuation(ValuationCommon):
             elif row.expiration_date <= datetime.now():
                 expected = "expired"
             else:
-                expected = next((key for key, limit in limits if row.days_to_expiry < limit), "later")
+                expected = next((key for key, limit in limits if row.remaining_shelf_life_days < limit), "later")
             self.assertEqual(row.expiry_bucket, expected, row.lot_id.name)
             if row.lot_id.expiration_date:
-                self.assertEqual(row.days_to_expiry, row.lot_id.remaining_shelf_life_days, row.lot_id.name)
+                self.assertEqual(row.remaining_shelf_life_days, row.lot_id.remaining_shelf_life_days, row.lot_id.name)
         Lot = self.env["stock.lot"]
         lots = rows.lot_id
         now = Lot._shelf_life_now()

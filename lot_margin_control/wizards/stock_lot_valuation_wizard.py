@@ -199,7 +199,7 @@ class StockLotValuationWizard(models.TransientModel):
         if quality:
             domain.append(("quality_state", "in", quality))
         if self.horizon_days:
-            domain.append(("days_to_expiry", "<", self.horizon_days))
+            domain.append(("remaining_shelf_life_days", "<", self.horizon_days))
         return domain
 
     def _get_report_context(self):
