@@ -14,6 +14,7 @@ Target (issue): time and queries for 10,000 lines; queries constant in n.
 
 import common
 import generator
+import runner
 
 from odoo import fields
 
@@ -87,23 +88,18 @@ def bench_size(env, n, args):
     return common.result_row(n, results["ours"], results["core"], compliant=ours_compliant, lots=data["lots"])
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
-    with common.odoo_env(args.db, args.config) as env:
-        rows = []
-        for n in SIZES[args.scale]:
-            print(f"fefo_compliance: n={n:,} lines ...", flush=True)
-            rows.append(bench_size(env, n, args))
-    common.print_table(
-        f"FEFO compliance ({args.scale}): ours = one UPDATE, peer = ORM line by line",
-        rows,
-        extra_columns=(("compliant", lambda row: f"{row['compliant']:,}"),),
-    )
-    queries = {row["ours"]["queries"] for row in rows}
-    print(f"ours queries: {sorted(queries)} ({'constant' if len(queries) == 1 else 'NOT constant'})")
-    common.write_results(NAME, args.scale, rows, seed=args.seed, target={"n": 10_000, "queries": "constant"})
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    label=lambda n: f"n={n:,} lines",
+    title="FEFO compliance ({scale}): ours = one UPDATE, peer = ORM line by line",
+    columns=(runner.column("compliant", "compliant", runner.thousands),),
+    queries_label="ours queries",
+    target={"n": 10_000, "queries": "constant"},
+)
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(BENCHMARK)

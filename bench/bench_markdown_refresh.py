@@ -29,6 +29,7 @@ from datetime import timedelta
 
 import common
 import generator
+import runner
 from freezegun import freeze_time
 
 NAME = "markdown_refresh"
@@ -91,8 +92,7 @@ def bench_size(env, n, args):
     instants = [instant_a + SHIFT, instant_a]  # run i uses instants[i % 2]: B, A, B, A, ...
     lot_model._refresh_markdown(now=instant_a)
     env.cr.commit()
-    env.cr.execute("SELECT count(*) FROM stock_lot")
-    lots_in_db = env.cr.fetchone()[0]
+    lots_in_db = common.lot_count(env)
 
     # --- ours ---
     def ours_setup(i):
@@ -149,38 +149,23 @@ def bench_size(env, n, args):
     return row
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
-    rows = []
-    with common.odoo_env(args.db, args.config) as env:
-        for n in SIZES[args.scale]:
-            print(f"{NAME}: n={n:,} ...", flush=True)
-            rows.append(bench_size(env, n, args))
-    common.print_table(
-        f"Markdown refresh ({args.scale}, {RULES} rules): ours = SQL refresh, core = ORM loop and writes",
-        rows,
-        extra_columns=(
-            ("ours changed", lambda row: f"{row['ours']['rows_changed']:,}"),
-            ("core changed", lambda row: f"{row['core']['rows_changed']:,}"),
-            ("ours MiB", lambda row: row["ours"]["peak_mib"]),
-            ("core MiB", lambda row: row["core"]["peak_mib"]),
-            ("lots in db", lambda row: f"{row['lots_in_db']:,}"),
-            ("marked down", lambda row: f"{row['marked_down_at_anchor']:,}"),
-        ),
-    )
-    queries = {row["ours"]["queries"] for row in rows}
-    print(f"ours queries per refresh: {sorted(queries)} ({'constant' if len(queries) == 1 else 'NOT constant'})")
-    common.write_results(
-        NAME,
-        args.scale,
-        rows,
-        seed=args.seed,
-        rules=RULES,
-        shift_days=SHIFT.days,
-        target={"queries": "constant"},
-    )
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    title=f"Markdown refresh ({{scale}}, {RULES} rules): ours = SQL refresh, core = ORM loop and writes",
+    columns=(
+        *runner.per_side("changed", "rows_changed", runner.thousands),
+        *runner.per_side("MiB", "peak_mib"),
+        runner.column("lots in db", "lots_in_db", runner.thousands),
+        runner.column("marked down", "marked_down_at_anchor", runner.thousands),
+    ),
+    queries_label="ours queries per refresh",
+    results={"rules": RULES, "shift_days": SHIFT.days},
+    target={"queries": "constant"},
+)
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(BENCHMARK)

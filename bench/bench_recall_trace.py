@@ -20,6 +20,7 @@ the core report's full expansion; at N = 10,000 under 2 s including writing the 
 
 import common
 import generator
+import runner
 
 NAME = "recall_trace"
 SIZES = {"small": [100, 1_000], "full": [100, 1_000, 10_000]}
@@ -67,7 +68,7 @@ def bench_size(env, n, args):
     core_result = common.measure(env, core, runs=min(args.runs, CORE_RUNS[n]), warmup=1 if n < 10_000 else 0)
     deliveries = len(recall.line_ids.filtered(lambda line: line.event == "delivery"))
     assert deliveries == n, f"trace found {deliveries} deliveries, expected {n}"
-    row = common.result_row(
+    return common.result_row(
         n,
         ours_result,
         core_result,
@@ -75,7 +76,6 @@ def bench_size(env, n, args):
         core_report_lines=core_result.best.value,
         events=info["events"],
     )
-    return row, recall
 
 
 def bench_export(env, recall, args):
@@ -92,41 +92,39 @@ def bench_export(env, recall, args):
     }
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
-    rows = []
-    with common.odoo_env(args.db, args.config) as env:
-        recall = None
-        for n in SIZES[args.scale]:
-            print(f"recall_trace: n={n:,} ...", flush=True)
-            row, recall = bench_size(env, n, args)
-            rows.append(row)
-        export = bench_export(env, recall, args)
-        env.cr.rollback()
-    common.print_table(
-        f"Recall trace ({args.scale}): ours = action_trace (SQL), core = traceability report, every line opened",
-        rows,
-        extra_columns=(
-            ("trace lines", lambda row: f"{row['trace_lines']:,}"),
-            ("core lines", lambda row: f"{row['core_report_lines']:,}"),
-        ),
-    )
-    queries = {row["ours"]["queries"] for row in rows}
-    print(f"ours queries per trace: {sorted(queries)} ({'constant' if len(queries) == 1 else 'NOT constant'})")
+def _finish(env, args, _rows):
+    """The xlsx export of the largest trace (the last recall traced), then roll back."""
+    lot_id = generator.recall_trace(env, SIZES[args.scale][-1], args.seed)["lot_id"]
+    recall = env["stock.lot.recall"].search([("lot_ids", "in", lot_id)], order="id desc", limit=1)
+    export = bench_export(env, recall, args)
+    env.cr.rollback()
+    return {"xlsx_export": export}
+
+
+def _summary(_args, _rows, info):
+    export = info["xlsx_export"]
     print(
         f"FSMA 204 xlsx of {export['events']:,} events: {export['ms'] / 1000:.2f} s, "
         f"{export['queries']} queries, peak {export['peak_mib']} MiB of Python memory (tracemalloc, separate run)"
     )
-    common.write_results(
-        NAME,
-        args.scale,
-        rows,
-        seed=args.seed,
-        xlsx_export=export,
-        target={"queries": "constant", "ratio_at_1000_at_least": 20, "ms_at_10000_below": 2000},
-    )
+
+
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    title="Recall trace ({scale}): ours = action_trace (SQL), core = traceability report, every line opened",
+    columns=(
+        runner.column("trace lines", "trace_lines", runner.thousands),
+        runner.column("core lines", "core_report_lines", runner.thousands),
+    ),
+    finish=_finish,
+    queries_label="ours queries per trace",
+    summary=_summary,
+    target={"queries": "constant", "ratio_at_1000_at_least": 20, "ms_at_10000_below": 2000},
+)
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(BENCHMARK)

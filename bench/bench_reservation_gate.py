@@ -31,6 +31,7 @@ import contextlib
 
 import common
 import generator
+import runner
 
 NAME = "reservation_gate"
 # (quants of the FEFO product, other lots in the database)
@@ -95,12 +96,12 @@ def _reservation(picking):
     }
 
 
-def bench_size(env, n, other_lots, args):
+def bench_size(env, size, args):
+    n, other_lots = size
     generator.lots(env, other_lots, args.seed)
     data = generator.quants(env, n, args.seed)
     env.cr.commit()
-    env.cr.execute("SELECT count(*) FROM stock_lot")
-    lots_in_db = env.cr.fetchone()[0]
+    lots_in_db = common.lot_count(env)
     sides = {"ours": contextlib.nullcontext, "core": lambda: _without_addon_reservation_code(env)}
     checks = {"ours": [], "core": []}
 
@@ -150,26 +151,12 @@ def bench_size(env, n, other_lots, args):
     return row
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
-    rows = []
-    with common.odoo_env(args.db, args.config) as env:
-        for n, other_lots in SIZES[args.scale]:
-            print(f"reservation_gate: n={n:,} quants, {other_lots:,} other lots ...", flush=True)
-            rows.append(bench_size(env, n, other_lots, args))
-    common.print_table(
-        f"Reservation of {DEMAND:,} units, FEFO ({args.scale}): ours = with the lot gate, core = without it",
-        rows,
-        extra_columns=(
-            ("lots in db", lambda row: f"{row['lots_in_db']:,}"),
-            ("ours/core", lambda row: f"{row['ours']['ms'] / row['core']['ms']:.2f}x"),
-            ("ours lines", lambda row: row["ours"]["lines"]),
-            ("core lines", lambda row: row["core"]["lines"]),
-            ("ours blocked", lambda row: row["ours"]["blocked_lots"]),
-            ("core blocked", lambda row: row["core"]["blocked_lots"]),
-        ),
-    )
+def _label(size):
+    n, other_lots = size
+    return f"n={n:,} quants, {other_lots:,} other lots"
+
+
+def _summary(_args, rows, _info):
     for row in rows:
         verdict = "met" if row["ratio"] >= TARGET_RATIO else "NOT met"
         slowdown = row["ours"]["ms"] / row["core"]["ms"]
@@ -178,14 +165,25 @@ def main():
             f"(target <= 1.15x, ratio >= {TARGET_RATIO}): {verdict}; ours reserved {row['ours']['blocked_lots']} "
             f"blocked lots, core {row['core']['blocked_lots']}"
         )
-    common.write_results(
-        NAME,
-        args.scale,
-        rows,
-        seed=args.seed,
-        target={"ratio_at_least": TARGET_RATIO, "ours_at_most_x_core": 1.15},
-    )
+
+
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    label=_label,
+    title=f"Reservation of {DEMAND:,} units, FEFO ({{scale}}): ours = with the lot gate, core = without it",
+    columns=(
+        runner.column("lots in db", "lots_in_db", runner.thousands),
+        ("ours/core", lambda row: f"{row['ours']['ms'] / row['core']['ms']:.2f}x"),
+        *runner.per_side("lines", "lines"),
+        *runner.per_side("blocked", "blocked_lots"),
+    ),
+    summary=_summary,
+    target={"ratio_at_least": TARGET_RATIO, "ours_at_most_x_core": 1.15},
+)
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(BENCHMARK)

@@ -25,6 +25,7 @@ from datetime import timedelta
 
 import common
 import generator
+import runner
 from freezegun import freeze_time
 
 NAME = "shelf_life_refresh"
@@ -48,8 +49,7 @@ def bench_size(env, n, args):
     instants = [instant_a + SHIFT, instant_a]  # run i uses instants[i % 2]: B, A, B, A, ...
     lot_model._refresh_shelf_life_state(now=instant_a)
     env.cr.commit()
-    env.cr.execute("SELECT count(*) FROM stock_lot")
-    lots_in_db = env.cr.fetchone()[0]
+    lots_in_db = common.lot_count(env)
 
     # --- ours ---
     def ours(i):
@@ -100,38 +100,29 @@ def bench_size(env, n, args):
     return row
 
 
-def main():
-    args = common.parse_args(__doc__.splitlines()[0])
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
-    rows = []
-    with common.odoo_env(args.db, args.config) as env:
-        for n in SIZES[args.scale]:
-            print(f"shelf_life_refresh: n={n:,} ...", flush=True)
-            rows.append(bench_size(env, n, args))
-    common.print_table(
-        f"Shelf-life refresh ({args.scale}): ours = SQL refresh, core = ORM recompute of the stored field",
-        rows,
-        extra_columns=(
-            ("ours changed", lambda row: f"{row['ours']['rows_changed']:,}"),
-            ("core changed", lambda row: f"{row['core']['rows_changed']:,}"),
-            ("lots in db", lambda row: f"{row['lots_in_db']:,}"),
-        ),
-    )
-    queries = {row["ours"]["queries"] for row in rows}
-    print(f"ours queries per refresh: {sorted(queries)} ({'constant' if len(queries) == 1 else 'NOT constant'})")
-    big = [row for row in rows if row["n"] >= TARGET_N]
-    for row in big:
-        verdict = "met" if row["ours"]["ms"] < TARGET_MS else "NOT met"
-        print(f"target {TARGET_N:,} lots < {TARGET_MS / 1000:.0f} s: {row['ours']['ms'] / 1000:.2f} s, {verdict}")
-    common.write_results(
-        NAME,
-        args.scale,
-        rows,
-        seed=args.seed,
-        shift_days=SHIFT.days,
-        target={"n": TARGET_N, "ours_ms_below": TARGET_MS, "queries": "constant"},
-    )
+def _summary(_args, rows, _info):
+    for row in rows:
+        if row["n"] >= TARGET_N:
+            verdict = "met" if row["ours"]["ms"] < TARGET_MS else "NOT met"
+            print(f"target {TARGET_N:,} lots < {TARGET_MS / 1000:.0f} s: {row['ours']['ms'] / 1000:.2f} s, {verdict}")
+
+
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    title="Shelf-life refresh ({scale}): ours = SQL refresh, core = ORM recompute of the stored field",
+    columns=(
+        *runner.per_side("changed", "rows_changed", runner.thousands),
+        runner.column("lots in db", "lots_in_db", runner.thousands),
+    ),
+    queries_label="ours queries per refresh",
+    summary=_summary,
+    results={"shift_days": SHIFT.days},
+    target={"n": TARGET_N, "ours_ms_below": TARGET_MS, "queries": "constant"},
+)
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(BENCHMARK)

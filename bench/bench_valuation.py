@@ -33,19 +33,20 @@ Targets (issue): the report of 100,000 lots under 5 s; the spreadsheet of
     .venv/bin/python bench/bench_valuation.py --scale small|full
 """
 
-import sys
 import types
 from datetime import timedelta
 
 import common
 import generator
+import runner
 
 import odoo.http
 from odoo import Command
 from odoo.tools import SQL
 
 NAME = "valuation"
-SIZES = {"small": 10_000, "full": 100_000}
+FULL_LOTS = 100_000
+SIZES = {"small": [10_000], "full": [FULL_LOTS]}
 VALUATION_DB = f"{common.DEFAULT_DB}_valuation"
 PAST_DAYS = 90
 LIST_FIELDS = [
@@ -81,10 +82,6 @@ LOT_LIST_SPEC = {"name": {}, "product_id": MANY2ONE, "product_qty": {}, "total_v
 TARGET_MS = 5_000
 TARGET_XLSX_MS = 20_000
 TARGET_XLSX_MIB = 500
-
-
-def _db_given():
-    return any(arg == "--db" or arg.startswith("--db=") for arg in sys.argv[1:])
 
 
 def _analyze(env):
@@ -271,7 +268,8 @@ def _bench_xlsx(env, sides, runs):
     return common.result_row(rows, measures["ours"], measures["core"], case="xlsx")
 
 
-def bench(env, n, args):
+def bench_size(env, n, args):
+    """Every case (or those of ``--cases``) on the ``valuation`` dataset of ``n`` lots: one row each."""
     data = generator.valuation(env, n, args.seed)
     env.cr.commit()
     _analyze(env)
@@ -284,67 +282,57 @@ def bench(env, n, args):
     if not args.cases or "xlsx" in args.cases:
         rows.append(_bench_xlsx(env, sides, args.runs))
     env.cr.rollback()
-    return rows, data
+    return rows
 
 
-def _split_cases(argv):
-    """``--cases a,b`` (this script's own option: run only these cases) and the common options."""
-    argv = list(argv)
-    cases = []
-    if "--cases" in argv:
-        index = argv.index("--cases")
-        cases = argv[index + 1].split(",")
-        del argv[index : index + 2]
-    return cases, argv
+def _finish(env, args, _rows):
+    n = SIZES[args.scale][0]
+    return {"lots": n, "layers": generator.valuation(env, n, args.seed)["layers"]}
 
 
-def main():
-    cases, argv = _split_cases(sys.argv[1:])
-    args = common.parse_args(__doc__.splitlines()[0], argv)
-    args.cases = cases
-    if not _db_given():
-        args.db = VALUATION_DB
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
-    n = SIZES[args.scale]
-    with common.odoo_env(args.db, args.config) as env:
-        rows, data = bench(env, n, args)
-    common.print_table(
-        f"Valuation by lot ({args.scale}, {n:,} lots, {data['layers']:,} layers): ours = report, core = peer",
-        rows,
-        extra_columns=(
-            ("case", lambda row: row["case"]),
-            ("ours MiB", lambda row: row["ours"].get("peak_mib", "-")),
-            ("core MiB", lambda row: row["core"].get("peak_mib", "-")),
-        ),
-    )
+def _summary(_args, rows, info):
+    n = info["lots"]
     for row in rows:
         if row["case"] == "xlsx":
-            if row["n"] >= SIZES["full"]:
+            if row["n"] >= FULL_LOTS:
                 ok = row["ours"]["ms"] < TARGET_XLSX_MS and row["ours"]["peak_mib"] < TARGET_XLSX_MIB
                 print(
                     f"target xlsx {row['n']:,} rows < {TARGET_XLSX_MS / 1000:.0f} s and < {TARGET_XLSX_MIB} MB: "
                     f"{row['ours']['ms'] / 1000:.2f} s, {row['ours']['peak_mib']:.0f} MiB, {'met' if ok else 'NOT met'}"
                 )
-        elif n >= SIZES["full"]:
+        elif n >= FULL_LOTS:
             verdict = "met" if row["ours"]["ms"] < TARGET_MS else "NOT met"
             seconds = row["ours"]["ms"] / 1000
             print(f"target {n:,} lots < {TARGET_MS / 1000:.0f} s ({row['case']}): {seconds:.2f} s, {verdict}")
-    common.write_results(
-        NAME,
-        args.scale,
-        rows,
-        seed=args.seed,
-        lots=n,
-        layers=data["layers"],
-        past_days=PAST_DAYS,
-        target={
-            "lots": SIZES["full"],
-            "ours_ms_below": TARGET_MS,
-            "xlsx_ms_below": TARGET_XLSX_MS,
-            "xlsx_peak_mib_below": TARGET_XLSX_MIB,
-        },
+
+
+def _options(parser):
+    parser.add_argument(
+        "--cases", type=lambda value: value.split(","), default=[], help="only these cases (comma-separated)"
     )
 
 
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    label=None,  # one size; _bench_case announces each case
+    title="Valuation by lot ({scale}, {lots:,} lots, {layers:,} layers): ours = report, core = peer",
+    columns=(runner.column("case", "case"), *runner.per_side("MiB", "peak_mib")),
+    finish=_finish,
+    summary=_summary,
+    results={"past_days": PAST_DAYS},
+    target={
+        "lots": FULL_LOTS,
+        "ours_ms_below": TARGET_MS,
+        "xlsx_ms_below": TARGET_XLSX_MS,
+        "xlsx_peak_mib_below": TARGET_XLSX_MIB,
+    },
+    db=VALUATION_DB,
+    options=_options,
+)
+
+
 if __name__ == "__main__":
-    main()
+    runner.run(BENCHMARK)

@@ -1,13 +1,13 @@
 """Shared helpers of the benchmarks: Odoo environment, timing, results.
 
-Every benchmark script:
-
-- parses ``--scale small|full``, ``--db`` and ``--seed`` (:func:`parse_args`);
-- asks :mod:`generator` for its dataset in the scratch database;
-- times ours and the core peer with :func:`measure` (one warm-up, then the best of
-  three runs; SQL queries counted with the cursor's ``sql_log_count``; optional
-  tracemalloc peak);
-- prints a table and writes ``bench/results/<name>.json`` (:func:`write_results`).
+Every benchmark script declares a :class:`runner.Benchmark` and calls
+:func:`runner.run`, which parses the options (:func:`parse_args`), prepares the
+scratch database, opens the environment (:func:`odoo_env`), prints the table
+(:func:`print_table`) and writes ``bench/results/<name>.json``
+(:func:`write_results`). The script's own ``bench_size`` asks :mod:`generator`
+for its dataset and times ours and the core peer with :func:`measure` (one
+warm-up, then the best of three runs; SQL queries counted with the cursor's
+``sql_log_count``; optional tracemalloc peak).
 
 See bench/README.md and /work/shared/docs/BENCH.md for the result format.
 """
@@ -52,15 +52,20 @@ def default_config():
     return str(STATE_DIR / "odoo-test.conf")
 
 
-def parse_args(description, argv=None):
+def parse_args(description, argv=None, *, default_db=None, options=None):
+    """The options of every benchmark; ``options(parser)`` adds a benchmark's own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--scale", choices=("small", "full"), default="small", help="small: a few minutes; full: the issues' sizes"
     )
-    parser.add_argument("--db", default=DEFAULT_DB, help="scratch database (dropped and rebuilt when stale)")
+    parser.add_argument(
+        "--db", default=default_db or DEFAULT_DB, help="scratch database (dropped and rebuilt when stale)"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the data generator")
     parser.add_argument("-c", "--config", default=default_config(), help="Odoo configuration file")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (best one kept)")
+    if options:
+        options(parser)
     return parser.parse_args(argv)
 
 
@@ -98,6 +103,12 @@ def reset_transaction(env):
     env.cr.rollback()
     env.transaction.reset()
     env.invalidate_all(flush=False)
+
+
+def lot_count(env):
+    """How many lots the database holds (the table every refresh and the gate work on)."""
+    env.cr.execute("SELECT count(*) FROM stock_lot")
+    return env.cr.fetchone()[0]
 
 
 def machine():
