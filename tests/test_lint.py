@@ -28,3 +28,9 @@ def test_ruff_format():
 def test_pylint_odoo():
     result = _run(PYTHON, "-m", "pylint", "--rcfile=.pylintrc", "lot_margin_control")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_rst_is_built_from_the_fragments():
+    """lot_margin_control/README.rst is what scripts/gen_readme.py builds from readme/*.md."""
+    result = _run(PYTHON, "scripts/gen_readme.py", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
