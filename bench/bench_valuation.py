@@ -55,7 +55,7 @@ LIST_FIELDS = [
     "warehouse_id",
     "location_id",
     "expiration_date",
-    "days_to_expiry",
+    "remaining_shelf_life_days",
     "shelf_life_state",
     "quality_state",
     "quantity",
