@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 # Report ids pack the lot and the company: (lot id << COMPANY_BITS) + company id. A lot belongs
@@ -94,6 +94,28 @@ class StockLotMarginReport(models.Model):
         help="Margin over revenue.",
     )
 
+    @api.model
+    def _sql_revenue_per_unit(self, sale_line, sale_order, sale_uom, product_uom):
+        """Revenue of one unit (of the product's unit of measure) sold on a sale line, in company currency.
+
+        The line's untaxed price net of discount (``price_subtotal`` over the ordered
+        quantity, as ``price_reduce_taxexcl``), per product unit, at the order's rate.
+        The one definition of a lot's revenue: the margin report and the markdown
+        recovery report both use it. Arguments are the SQL aliases of the sale order
+        line, its order, its unit and the product's unit.
+        """
+        line, order = SQL.identifier(sale_line), SQL.identifier(sale_order)
+        return SQL(
+            """(CASE WHEN %(line)s.product_uom_qty <> 0 THEN %(line)s.price_subtotal / %(line)s.product_uom_qty
+                     ELSE %(line)s.price_unit * (1 - COALESCE(%(line)s.discount, 0) / 100) END)
+               * %(sale_uom)s.factor / %(product_uom)s.factor
+               / COALESCE(NULLIF(%(order)s.currency_rate, 0), 1)""",
+            line=line,
+            order=order,
+            sale_uom=SQL.identifier(sale_uom),
+            product_uom=SQL.identifier(product_uom),
+        )
+
     @property
     def _table_query(self):
         return SQL(
@@ -146,8 +168,7 @@ class StockLotMarginReport(models.Model):
                        lot_event.sale_sign * lot_event.quantity / product_uom.factor * line_uom.factor
                            / CASE COALESCE(sale.currency_rate, 0) WHEN 0 THEN 1.0 ELSE sale.currency_rate END
                            AS sold_qty_at_rate,
-                       CASE WHEN line.product_uom_qty <> 0 THEN line.price_subtotal / line.product_uom_qty
-                            ELSE line.price_unit * (1 - COALESCE(line.discount, 0) / 100) END AS net_price,
+                       %(revenue_per_unit)s AS revenue_per_unit,
                        line.price_unit * COALESCE(line.discount, 0) / 100 AS discount_per_unit
                   FROM lot_event
                   JOIN product_product product ON product.id = lot_event.product_id
@@ -160,7 +181,7 @@ class StockLotMarginReport(models.Model):
             per_lot AS (
                 SELECT priced.lot_id, priced.company_id,
                        SUM(priced.sale_sign * priced.quantity) AS delivered_qty,
-                       COALESCE(SUM(priced.sold_qty_at_rate * priced.net_price), 0) AS revenue,
+                       COALESCE(SUM(priced.sale_sign * priced.quantity * priced.revenue_per_unit), 0) AS revenue,
                        COALESCE(SUM(priced.sold_qty_at_rate * priced.discount_per_unit), 0) AS markdown_amount,
                        COALESCE(-SUM(priced.value) FILTER (WHERE priced.sale_sign <> 0), 0) AS cogs,
                        COALESCE(-SUM(priced.value) FILTER (WHERE priced.is_write_off), 0) AS write_off_value
@@ -190,4 +211,5 @@ class StockLotMarginReport(models.Model):
               JOIN res_company company ON company.id = per_lot.company_id
             """,
             company_bits=COMPANY_BITS,
+            revenue_per_unit=self._sql_revenue_per_unit("line", "sale", "line_uom", "product_uom"),
         )

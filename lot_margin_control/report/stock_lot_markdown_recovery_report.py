@@ -11,8 +11,9 @@ class StockLotMarkdownRecoveryReport(models.Model):
     lot sold on a sale line that carries a markdown (``markdown_rule_id``), with
     that lot. Deliveries count when done before the lot's expiration date.
 
-    - Revenue: the sale line's untaxed unit price net of discount, per product
-      unit, in the company currency (order rate), times the quantity.
+    - Revenue: the quantity times the margin report's revenue per unit
+      (``stock.lot.margin.report._sql_revenue_per_unit``): one definition of a
+      lot's revenue for both reports.
     - Write-off avoided: the cost the goods would have been written off at: the
       delivery's own valuation layers going its way (the lot's, for products
       valued by lot), else the product's cost. Accountants and inventory
@@ -46,7 +47,9 @@ class StockLotMarkdownRecoveryReport(models.Model):
             "order_id",
             "lot_id",
             "markdown_rule_id",
-            "price_reduce_taxexcl",
+            "price_subtotal",
+            "product_uom_qty",
+            "price_unit",
             "product_uom",
             "discount",
         ],
@@ -117,10 +120,7 @@ class StockLotMarkdownRecoveryReport(models.Model):
              CROSS JOIN LATERAL (
                    SELECT CASE WHEN destination.usage = 'customer' THEN 1 ELSE -1 END AS sign
              ) direction
-             CROSS JOIN LATERAL (
-                   SELECT sale_line.price_reduce_taxexcl * sale_uom.factor / product_uom.factor
-                          / COALESCE(NULLIF(sale_order.currency_rate, 0), 1) AS unit_price
-             ) price
+             CROSS JOIN LATERAL (SELECT %(revenue_per_unit)s AS unit_price) price
               LEFT JOIN LATERAL (
                    SELECT SUM(svl.value) / NULLIF(SUM(svl.quantity), 0) AS unit_cost
                      FROM stock_valuation_layer svl
@@ -137,5 +137,8 @@ class StockLotMarkdownRecoveryReport(models.Model):
                AND ((destination.usage = 'customer' AND source.usage != 'customer'
                      AND line.date < lot.expiration_date)
                     OR (source.usage = 'customer' AND destination.usage != 'customer'))
-            """
+            """,
+            revenue_per_unit=self.env["stock.lot.margin.report"]._sql_revenue_per_unit(
+                "sale_line", "sale_order", "sale_uom", "product_uom"
+            ),
         )

@@ -312,6 +312,10 @@ class TestMarkdown(LotControlCommon):
             [("categ_id", "=", self.category.id)], ["categ_id"], ["recovered_value:sum", "writeoff_cost:sum"]
         )
         self.assertEqual(by_category, [(self.category, 28.0, 16.0)])
+        # one definition of a lot's revenue: the margin report says the same
+        margin = self.env["stock.lot.margin.report"].search([("lot_id", "=", chosen.id)])
+        self.assertAlmostEqual(margin.revenue, report.revenue)
+        self.assertAlmostEqual(margin.cogs, report.writeoff_cost)
 
         # the quotation and the invoice name the lot and its expiry
         expiry = format_date(self.env, chosen.expiration_date)
