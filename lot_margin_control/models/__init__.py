@@ -3,12 +3,15 @@ from . import lot_control_policy_mixin
 from . import product_category
 from . import product_template
 from . import product_product
+from . import res_company
+from . import res_config_settings
 from . import res_partner
 from . import sale_order_line
 from . import stock_location
 from . import stock_lot
 from . import stock_lot_shelf_life
 from . import stock_lot_quality
+from . import stock_lot_expiry_risk
 from . import stock_lot_markdown
 from . import stock_lot_markdown_rule
 from . import stock_move

@@ -20,3 +20,4 @@ from . import test_concurrency
 from . import test_bad_input
 from . import test_recall_notice
 from . import test_valuation_input
+from . import test_expiry_risk

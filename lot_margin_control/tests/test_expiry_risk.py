@@ -1,0 +1,318 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import NOW, LotControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestExpiryRisk(LotControlCommon):
+    """Expiry risk (PRODUCT.md §9): demand, FEFO queue, unsold quantity and value, by hand-computed numbers.
+
+    The demand window is 10 days, so 10 units delivered in it are a demand of 1 a day.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.lot_demand_window_days = 10
+        cls.product.standard_price = 4.0
+        cls.serial_product.standard_price = 50.0
+        cls.Lot = cls.env["stock.lot"]
+        cls.history = 0
+
+    def setUp(self):
+        super().setUp()
+        frozen = freeze_time(NOW)
+        frozen.start()
+        self.addCleanup(frozen.stop)
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+    def _lot_at(self, name, quantity, expires_in, product=None, location=None, **values):
+        """A lot expiring ``expires_in`` days after NOW with ``quantity`` in stock."""
+        lot = self._lot(name, product=product, expiration_date=NOW + timedelta(days=expires_in), **values)
+        if quantity:
+            self._put_in_stock(lot, quantity, location=location)
+        return lot
+
+    def _sell(self, quantity, product=None, location=None, uom=None, days_ago=0):
+        """Delivered demand: a lot received and delivered at once, ``days_ago`` days before NOW.
+
+        Called before the lots under test exist, so that the delivery takes this lot only.
+        """
+        product = product or self.product
+        location = location or self.stock
+        uom = uom or product.uom_id
+        product_quantity = uom._compute_quantity(quantity, product.uom_id)
+        lots = self.Lot
+        if product.tracking == "serial":
+            for _index in range(int(product_quantity)):
+                TestExpiryRisk.history += 1
+                lots |= self._lot_at(f"HIST-{self.history}", 1, 300, product=product, location=location)
+        else:
+            TestExpiryRisk.history += 1
+            lots = self._lot_at(f"HIST-{self.history}", product_quantity, 300, product=product, location=location)
+        warehouse = location.warehouse_id
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": warehouse.out_type_id.id,
+                "partner_id": self.customer.id,
+                "location_id": location.id,
+                "location_dest_id": self.customers.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": uom.id,
+                            "location_id": location.id,
+                            "location_dest_id": self.customers.id,
+                        }
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.move_ids.quantity = quantity
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        if days_ago:
+            picking.move_ids.move_line_ids.date = NOW - timedelta(days=days_ago)
+        return picking, lots
+
+    def _return(self, delivery, lot, quantity):
+        """A customer return of ``quantity`` of ``lot``, through core's return wizard."""
+        wizard = Form(
+            self.env["stock.return.picking"].with_context(
+                active_ids=delivery.ids, active_id=delivery.id, active_model="stock.picking"
+            )
+        ).save()
+        wizard.product_return_moves.quantity = quantity
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        returned.move_ids.move_line_ids.unlink()
+        returned.move_ids.move_line_ids = [
+            Command.create(
+                {
+                    "product_id": lot.product_id.id,
+                    "location_id": returned.location_id.id,
+                    "location_dest_id": returned.location_dest_id.id,
+                    "lot_id": lot.id,
+                    "quantity": quantity,
+                }
+            )
+        ]
+        returned.move_ids.picked = True
+        returned.button_validate()
+        self.assertEqual(returned.state, "done")
+        return returned
+
+    def _refresh(self):
+        self.Lot._refresh_expiry_risk()
+
+    def _assert_risk(self, lot, demand, ahead, unsold, sellout=None):
+        self.assertAlmostEqual(lot.demand_daily_qty, demand, places=4, msg=lot.name)
+        self.assertAlmostEqual(lot.fefo_ahead_qty, ahead, places=4, msg=lot.name)
+        self.assertAlmostEqual(lot.projected_unsold_qty, unsold, places=4, msg=lot.name)
+        self.assertEqual(lot.projected_sellout_date, sellout or False, lot.name)
+
+    # ------------------------------------------------------------------
+    # the hand-computed cases of the issue
+    # ------------------------------------------------------------------
+    def test_one_a_day_queue(self):
+        self._sell(10)  # 1 a day over 10 days
+        first = self._lot_at("RISK-30", 30, 5)
+        behind = self._lot_at("RISK-20", 20, 10)
+        far = self._lot_at("RISK-FAR", 10, 100)
+        self._refresh()
+        # 5 days sell 5 of 30: 25 left; sold out 30 days from now
+        self._assert_risk(first, 1, 0, 25, date(2026, 7, 15))
+        # 30 go first, 10 days of demand never reach it: all 20 left
+        self._assert_risk(behind, 1, 30, 20, date(2026, 8, 4))
+        # 100 days sell 100 - 50 ahead: all 10 sold
+        self._assert_risk(far, 1, 50, 0, date(2026, 8, 14))
+        self.assertAlmostEqual(first.projected_unsold_ratio, 0.8333)
+        self.assertEqual(first.risk_warehouse_id, self.warehouse)
+        # the value at the product's cost (4.0)
+        self.assertEqual(first.expiry_value_at_risk, 100.0)
+        self.assertEqual(behind.expiry_value_at_risk, 80.0)
+
+    def test_no_demand_everything_unsold(self):
+        # demand older than the window does not count
+        self._sell(10, days_ago=11)
+        lot = self._lot_at("RISK-NODEMAND", 30, 50)
+        self._refresh()
+        self._assert_risk(lot, 0, 0, 30)
+        # in a 12-day window it does: 10 / 12 a day sell 41.7 in 50 days, the 30 in 36 days
+        self.env.company.lot_demand_window_days = 12
+        self._refresh()
+        self._assert_risk(lot, 10 / 12, 0, 0, date(2026, 7, 21))
+
+    def test_returns_reduce_demand(self):
+        delivery, sold_lot = self._sell(20)  # 2 a day
+        self._return(delivery, sold_lot, 10)  # 1 a day net; the returned lot expires last
+        lot = self._lot_at("RISK-RET", 30, 5)
+        self._refresh()
+        self._assert_risk(lot, 1, 0, 25, date(2026, 7, 15))
+
+    def test_other_warehouse_not_in_the_queue(self):
+        other = self.env["stock.warehouse"].create({"name": "LMC Second", "code": "LMC2"})
+        self._sell(10)
+        earlier_elsewhere = self._lot_at("RISK-WH2", 40, 2, location=other.lot_stock_id)
+        lot = self._lot_at("RISK-WH1", 30, 5)
+        self._refresh()
+        self._assert_risk(lot, 1, 0, 25, date(2026, 7, 15))
+        # no deliveries from the other warehouse: all of it unsold there
+        self._assert_risk(earlier_elsewhere, 0, 0, 40)
+        self.assertEqual(earlier_elsewhere.risk_warehouse_id, other)
+
+    def test_lot_in_two_warehouses_sums_them(self):
+        other = self.env["stock.warehouse"].create({"name": "LMC Second", "code": "LMC2"})
+        self._sell(10)
+        self._sell(20, location=other.lot_stock_id)  # 2 a day there
+        lot = self._lot_at("RISK-BOTH", 30, 5)
+        self._put_in_stock(lot, 40, location=other.lot_stock_id)
+        self._refresh()
+        # here 25 of 30 left, there 40 - 10 = 30 left; sold out here in 30 days, there in 20
+        self._assert_risk(lot, 3, 0, 55, date(2026, 7, 15))
+        self.assertEqual(lot.risk_warehouse_id, other)
+
+    def test_blocked_and_quarantined_not_ahead_but_at_risk(self):
+        self._sell(10)
+        blocked = self._lot_at("RISK-BLOCKED", 10, 2)
+        blocked._set_quality_state("blocked", "Seal broken")
+        quarantined = self._lot_at("RISK-QUAR", 10, 3)
+        quarantined._set_quality_state("quarantine", "Lab test")
+        lot = self._lot_at("RISK-REL", 30, 5)
+        self._refresh()
+        self._assert_risk(lot, 1, 0, 25, date(2026, 7, 15))
+        # at risk themselves: 2 of 10 could sell, then 3 of 10 (the blocked lot is not ahead either)
+        self._assert_risk(blocked, 1, 0, 8, date(2026, 6, 25))
+        self._assert_risk(quarantined, 1, 0, 7, date(2026, 6, 25))
+
+    def test_expired_lots_not_ahead_and_all_at_risk(self):
+        self._sell(10)
+        expired = self._lot_at("RISK-EXPIRED", 10, -1)
+        lot = self._lot_at("RISK-AFTER", 30, 5)
+        self._refresh()
+        self._assert_risk(lot, 1, 0, 25, date(2026, 7, 15))
+        self.assertEqual(expired.projected_unsold_qty, 10)
+
+    def test_serial_numbers(self):
+        self._sell(5, product=self.serial_product)  # half a unit a day
+        serials = [
+            self._lot_at(f"RISK-SN{index}", 1, 4 + index / 24, product=self.serial_product) for index in range(3)
+        ]
+        self._refresh()
+        # 4 days of half a unit: 2 sell, the third is left
+        self._assert_risk(serials[0], 0.5, 0, 0, date(2026, 6, 17))
+        self._assert_risk(serials[1], 0.5, 1, 0, date(2026, 6, 19))
+        self._assert_risk(serials[2], 0.5, 2, 1, date(2026, 6, 21))
+        self.assertEqual(serials[2].expiry_value_at_risk, 50.0)
+
+    def test_units_of_measure(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        self._sell(1, uom=dozen)  # 12 units over 10 days: 1.2 a day
+        lot = self._lot_at("RISK-UOM", 30, 5)
+        self._refresh()
+        # 6 of 30 sell in 5 days; 30 / 1.2 = 25 days to sell out
+        self._assert_risk(lot, 1.2, 0, 24, date(2026, 7, 10))
+
+    def test_lots_without_expiry_are_not_at_risk_and_lots_gone_are_reset(self):
+        self._sell(10)
+        salt = self.env["product.product"].create({"name": "LMC Salt", "is_storable": True, "tracking": "lot"})
+        self._sell(10, product=salt)
+        no_expiry = self._lot("RISK-UNDATED", product=salt, expires_in_days=None)
+        self._put_in_stock(no_expiry, 5)
+        lot = self._lot_at("RISK-GONE", 30, 5)
+        self._refresh()
+        # never expires, so never unsold; sold out in 5 days
+        self._assert_risk(no_expiry, 1, 0, 0, date(2026, 6, 20))
+        self.assertEqual(lot.projected_unsold_qty, 25)
+        # the lot leaves stock: no risk left
+        self._put_in_stock(lot, -30)
+        self._refresh()
+        self._assert_risk(lot, 0, 0, 0)
+        self.assertFalse(lot.risk_warehouse_id)
+
+    # ------------------------------------------------------------------
+    # set-based, the cron, who may refresh
+    # ------------------------------------------------------------------
+    def _refresh_query_count(self):
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self._refresh()
+        return self.env.cr.sql_log_count - before
+
+    def test_query_count_does_not_grow_with_lots(self):
+        self._sell(10)
+        for index in range(5):
+            self._lot_at(f"RISK-Q{index}", 10, 5 + index)
+        with_five = self._refresh_query_count()
+        for index in range(5, 50):
+            self._lot_at(f"RISK-Q{index}", 10, 5 + index)
+        with_fifty = self._refresh_query_count()
+        self.assertEqual(with_five, with_fifty)
+        self.assertLessEqual(with_fifty, 2)
+
+    def test_daily_cron_refreshes_risk(self):
+        self._sell(10)
+        lot = self._lot_at("RISK-CRON", 30, 5)
+        self.assertEqual(lot.projected_unsold_qty, 0)
+        self.Lot._cron_refresh_shelf_life_state()
+        self.assertEqual(lot.projected_unsold_qty, 25)
+
+    def test_who_may_refresh(self):
+        self._sell(10)
+        lot = self._lot_at("RISK-BUTTON", 30, 5)
+        stock_user = new_test_user(self.env, login="lmc_risk_stock_user", groups="stock.group_stock_user")
+        stock_manager = new_test_user(self.env, login="lmc_risk_stock_manager", groups="stock.group_stock_manager")
+        with self.assertRaises(AccessError):
+            self.Lot.with_user(stock_user).action_refresh_expiry_risk()
+        self.assertEqual(lot.projected_unsold_qty, 0)
+        for user in (self.lot_user, self.quality_manager, stock_manager):
+            self.Lot.search([]).write({"projected_unsold_qty": 0})
+            self.assertIs(self.Lot.with_user(user).action_refresh_expiry_risk(), True)
+            self.assertEqual(lot.projected_unsold_qty, 25, user.login)
+
+    # ------------------------------------------------------------------
+    # bad input and access to costs
+    # ------------------------------------------------------------------
+    def test_bad_demand_window(self):
+        company = self.env.company
+        for days in (0, -5, 36_501):
+            with self.assertRaises(ValidationError):
+                company.lot_demand_window_days = days
+            self.assertEqual(company.lot_demand_window_days, 10)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.lot_demand_window_days, 10)
+        with self.assertRaises(ValidationError):
+            self.env["res.config.settings"].create({"lot_demand_window_days": 0}).execute()
+        self.assertEqual(company.lot_demand_window_days, 10)
+        company.lot_demand_window_days = 36_500
+        self.assertEqual(company.lot_demand_window_days, 36_500)
+        self.assertEqual(
+            self.env["res.company"].default_get(["lot_demand_window_days"]), {"lot_demand_window_days": 90}
+        )
+
+    def test_value_at_risk_for_cost_readers_only(self):
+        self._sell(10)
+        lot = self._lot_at("RISK-COST", 30, 5)
+        self._refresh()
+        accountant = new_test_user(
+            self.env, login="lmc_risk_accountant", groups="account.group_account_readonly,stock.group_stock_user"
+        )
+        self.assertEqual(lot.with_user(accountant).expiry_value_at_risk, 100.0)
+        lot_as_user = lot.with_user(self.lot_user)
+        self.assertEqual(lot_as_user.projected_unsold_qty, 25)
+        with self.assertRaises(AccessError):
+            lot_as_user.read(["expiry_value_at_risk"])
+        with self.assertRaises(AccessError):
+            self.Lot.with_user(self.lot_user).read_group([], ["expiry_value_at_risk:sum"], [])
