@@ -105,8 +105,9 @@ class StockLot(models.Model):
         or no scope at all) and whose trigger it meets: days left (whole days, as
         ``remaining_shelf_life_days``) or shelf life left (as
         ``remaining_shelf_life_ratio``, rounded to its 4 digits, as the lot shows it)
-        at most the threshold. Other lots lose their markdown. ``markdown_price``
-        is the product's sales price (with its variant extra) less the discount,
+        at most the threshold, or the share projected unsold (``projected_unsold_ratio``,
+        as the last expiry risk refresh left it) at least the threshold. Other lots
+        lose their markdown. ``markdown_price`` is the product's sales price (with its variant extra) less the discount,
         rounded in the company currency, as ``_compute_markdown_price`` gives it.
         The query count does not depend on the number of lots or rules. Returns
         the ids of the lots that changed.
@@ -129,15 +130,17 @@ class StockLot(models.Model):
         # what every branch checks once its join has matched a rule's scope to a lot: company and trigger
         rule_applies = SQL(
             """(lot.company_id IS NULL OR lot.company_id = rule.company_id)
-               AND CASE WHEN rule.by_days THEN lot.days_left <= rule.threshold_days
-                        ELSE lot.ratio <= rule.threshold_ratio END"""
+               AND CASE rule.trigger
+                        WHEN 'remaining_days' THEN lot.days_left <= rule.threshold_days
+                        WHEN 'remaining_ratio' THEN lot.ratio <= rule.threshold_ratio
+                        ELSE lot.unsold_ratio >= rule.threshold_ratio END"""
         )
         rows = self.env.execute_query(
             SQL(
                 """
                 WITH rule AS (
                     -- rank: sequence then id in one bigint, so that the first rule of a lot is a MIN()
-                    SELECT rule.id, rule.company_id, rule.trigger = 'remaining_days' AS by_days,
+                    SELECT rule.id, rule.company_id, rule.trigger,
                            rule.threshold_days, rule.threshold_ratio::float8 AS threshold_ratio,
                            rule.sequence::bigint * 4294967296 + rule.id AS rank,
                            NOT EXISTS (SELECT 1 FROM stock_lot_markdown_rule_product_rel rel
@@ -151,11 +154,14 @@ class StockLot(models.Model):
                     SELECT *
                       FROM (SELECT id, product_id, company_id,
                                    %(days_left)s AS days_left,
-                                   ROUND((%(ratio)s)::numeric, 4)::float8 AS ratio
+                                   ROUND((%(ratio)s)::numeric, 4)::float8 AS ratio,
+                                   projected_unsold_ratio::float8 AS unsold_ratio
                               FROM stock_lot
                              WHERE expiration_date > %(now)s %(only_lots)s) lot
-                     WHERE lot.days_left <= (SELECT MAX(threshold_days) FROM rule WHERE by_days)
-                        OR lot.ratio <= (SELECT MAX(threshold_ratio) FROM rule WHERE NOT by_days)
+                     WHERE lot.days_left <= (SELECT MAX(threshold_days) FROM rule WHERE trigger = 'remaining_days')
+                        OR lot.ratio <= (SELECT MAX(threshold_ratio) FROM rule WHERE trigger = 'remaining_ratio')
+                        OR lot.unsold_ratio >= (SELECT MIN(threshold_ratio) FROM rule
+                                                 WHERE trigger = 'projected_unsold')
                 ), rule_category AS (
                     -- every category with the rules that cover it, itself or through a parent
                     SELECT DISTINCT categ.id AS categ_id, rel.rule_id

@@ -6,7 +6,10 @@ from .lot_limits import check_day_counts
 MARKDOWN_TRIGGERS = [
     ("remaining_days", "Days Left"),
     ("remaining_ratio", "Shelf Life Left (ratio)"),
+    ("projected_unsold", "Projected Unsold (ratio)"),
 ]
+# the triggers whose threshold is threshold_ratio, a share in (0, 1]
+RATIO_TRIGGERS = ("remaining_ratio", "projected_unsold")
 
 
 class StockLotMarkdownRule(models.Model):
@@ -54,10 +57,18 @@ class StockLotMarkdownRule(models.Model):
         default="remaining_days",
         help="Days Left: the lot has at most this many whole days before its expiration date. "
         "Shelf Life Left: what is left of the lot's total shelf life (from its production date, or "
-        "the date it was recorded) is at most this ratio.",
+        "the date it was recorded) is at most this ratio. Projected Unsold: the share of the lot "
+        "on hand projected to be left unsold at expiry, at the current demand (Expiry Risk), is at "
+        "least this ratio.",
     )
     threshold_days = fields.Integer(string="Days Left at Most", default=7)
-    threshold_ratio = fields.Float(string="Shelf Life Left at Most", digits=(16, 4), default=0.25)
+    threshold_ratio = fields.Float(
+        string="Ratio",
+        digits=(16, 4),
+        default=0.25,
+        help="Shelf Life Left: at most this share of the shelf life left. Projected Unsold: at least this "
+        "share of the lot projected to be left unsold.",
+    )
     discount = fields.Float(
         string="Discount (%)", digits="Discount", required=True, help="Taken off the product's sales price."
     )
@@ -96,13 +107,23 @@ class StockLotMarkdownRule(models.Model):
                         rule=rule.name,
                     )
                 )
-            if rule.trigger == "remaining_ratio" and not 0 < rule.threshold_ratio <= 1:
+            if rule.trigger in RATIO_TRIGGERS and not 0 < rule.threshold_ratio <= 1:
+                why = {
+                    "remaining_ratio": self.env._(
+                        "shelf life left is a ratio between 0 and 1 and only lots that have not expired are "
+                        "marked down (0.25 = the last quarter of the shelf life)"
+                    ),
+                    "projected_unsold": self.env._(
+                        "the share of a lot projected to expire unsold is a ratio between 0 and 1, and a lot "
+                        "without risk is not marked down (0.5 = half the lot is projected to expire unsold)"
+                    ),
+                }[rule.trigger]
                 raise ValidationError(
                     self.env._(
-                        "Markdown rule %(rule)s can never match: shelf life left is a ratio between 0 and 1 "
-                        "and only lots that have not expired are marked down, so the threshold must be more "
-                        "than 0 and at most 1 (0.25 = the last quarter of the shelf life).",
+                        "Markdown rule %(rule)s can never match: %(why)s, so the threshold must be more than 0 "
+                        "and at most 1.",
                         rule=rule.name,
+                        why=why,
                     )
                 )
             if rule.product_ids and not any(rule.product_ids.mapped("use_expiration_date")):

@@ -316,3 +316,57 @@ class TestExpiryRisk(LotControlCommon):
             lot_as_user.read(["expiry_value_at_risk"])
         with self.assertRaises(AccessError):
             self.Lot.with_user(self.lot_user).read_group([], ["expiry_value_at_risk:sum"], [])
+
+    # ------------------------------------------------------------------
+    # markdown rules on projected unsold
+    # ------------------------------------------------------------------
+    def _risk_rule(self, ratio, **values):
+        self.env["stock.lot.markdown.rule"].search([]).write({"active": False})
+        return self.env["stock.lot.markdown.rule"].create(
+            {
+                "name": "Will not sell in time",
+                "trigger": "projected_unsold",
+                "threshold_ratio": ratio,
+                "discount": 30,
+                "product_ids": [Command.set(self.product.ids)],
+                **values,
+            }
+        )
+
+    def test_markdown_when_risk_reaches_the_ratio_and_gone_when_demand_picks_up(self):
+        self.product.list_price = 10.0
+        self._sell(10)
+        rule = self._risk_rule(0.5)
+        at_risk = self._lot_at("RISK-MD-30", 30, 5)  # 25 of 30 unsold: 0.8333
+        below = self._lot_at("RISK-MD-LOW", 10, 100)  # all sold
+        self.Lot._cron_refresh_shelf_life_state()
+        self.assertEqual(at_risk.markdown_rule_id, rule)
+        self.assertEqual(at_risk.markdown_price, 7.0)
+        self.assertFalse(below.markdown_rule_id)
+        # demand picks up: 60 more delivered in the window is 7 a day, 35 sell in 5 days
+        self._sell(60)
+        self.Lot._cron_refresh_shelf_life_state()
+        self.assertEqual(at_risk.projected_unsold_qty, 0)
+        self.assertFalse(at_risk.markdown_rule_id)
+        self.assertEqual(at_risk.markdown_discount, 0)
+
+    def test_markdown_threshold_is_inclusive(self):
+        self._sell(10)
+        rule = self._risk_rule(0.5)
+        half = self._lot_at("RISK-MD-HALF", 20, 10)  # 10 of 20 sell: exactly half unsold
+        self.assertIs(self.Lot.action_refresh_expiry_risk(), True)
+        self.assertEqual(half.projected_unsold_ratio, 0.5)
+        self.assertEqual(half.markdown_rule_id, rule)
+        rule.threshold_ratio = 0.51
+        self.assertFalse(half.markdown_rule_id)
+
+    def test_projected_unsold_ratio_must_be_a_share(self):
+        rule = self._risk_rule(0.5)
+        for ratio in (0, -0.1, 1.5):
+            with self.assertRaises(ValidationError):
+                rule.threshold_ratio = ratio
+            self.assertEqual(rule.threshold_ratio, 0.5)
+        with self.assertRaises(ValidationError):
+            self._risk_rule(0)
+        rule.threshold_ratio = 1
+        self.assertEqual(rule.threshold_ratio, 1)
