@@ -39,6 +39,7 @@ class StockLot(models.Model):
     )
 
     @api.model
+    @api.readonly
     def parse_gs1_barcode(self, barcode):
         """Read a scanned GS1-128 / DataMatrix string into product, lot and dates.
 
