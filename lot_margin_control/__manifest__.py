@@ -52,6 +52,7 @@
         "report/stock_lot_margin_report_views.xml",
         "wizards/stock_lot_valuation_wizard_views.xml",
         "views/stock_lot_views.xml",
+        "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
     "demo": [

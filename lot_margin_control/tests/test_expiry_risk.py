@@ -1,3 +1,4 @@
+from ast import literal_eval
 from datetime import date, timedelta
 
 from freezegun import freeze_time
@@ -370,3 +371,35 @@ class TestExpiryRisk(LotControlCommon):
             self._risk_rule(0)
         rule.threshold_ratio = 1
         self.assertEqual(rule.threshold_ratio, 1)
+
+    # ------------------------------------------------------------------
+    # screens
+    # ------------------------------------------------------------------
+    def test_expiry_risk_report_by_product_warehouse_and_week(self):
+        self._sell(10)
+        self._lot_at("RISK-R1", 30, 5)
+        self._lot_at("RISK-R2", 20, 10)
+        self._lot_at("RISK-R3", 10, 100)  # sold in time: not at risk
+        self._refresh()
+        action = self.env["ir.actions.act_window"]._for_xml_id("lot_margin_control.action_stock_lot_expiry_risk")
+        self.assertEqual(action["view_mode"], "pivot,graph,list,form")
+        Lot = self.Lot.with_user(self.lot_user)
+        domain = [*literal_eval(action["domain"]), ("projected_unsold_qty", ">", 0)]
+        by_product = Lot._read_group(domain, ["product_id", "risk_warehouse_id"], ["projected_unsold_qty:sum"])
+        self.assertEqual(by_product, [(self.product, self.warehouse, 45.0)])
+        # expiring on Saturday 20 June and Thursday 25 June: two weeks
+        by_week = Lot._read_group(
+            domain, ["expiration_date:week"], ["projected_unsold_qty:sum"], order="expiration_date:week"
+        )
+        self.assertEqual([unsold for _week, unsold in by_week], [25.0, 20.0])
+        # the views open for a Lot Control user, without the cost column
+        for view_type in ("form", "list", "search"):
+            arch = Lot.get_views([(False, view_type)], {"load_filters": False})["views"][view_type]["arch"]
+            self.assertNotIn("expiry_value_at_risk", arch)
+        risk_views = [view_id for view_id, _mode in action["views"]]
+        arch = self.Lot.with_user(self.lot_user).get_view(risk_views[0], "pivot")["arch"]
+        self.assertIn("projected_unsold_qty", arch)
+        self.assertNotIn("expiry_value_at_risk", arch)
+        self.assertIn("expiry_value_at_risk", self.Lot.get_view(risk_views[0], "pivot")["arch"])
+        settings_arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
+        self.assertIn('name="lot_demand_window_days"', settings_arch)
