@@ -3,6 +3,7 @@ from . import lot_control_policy_mixin
 from . import product_category
 from . import product_template
 from . import product_product
+from . import purchase_order_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -119,14 +119,60 @@ class StockLot(models.Model):
         return True
 
     @api.model
+    def _sql_daily_demand(self, now, product_condition):
+        """SQL rows ``(product_id, warehouse_id, daily_qty)``: each product's daily demand from each
+        warehouse at ``now``, for the products ``product_condition`` keeps (on alias ``line``).
+
+        Done move lines from the warehouse's internal locations to customer locations, less those
+        back from customers, dated in ``(now - lot_demand_window_days of the warehouse's company,
+        now]``, in the product's unit (``quantity_product_uom``), divided by the window, never
+        below zero. The one definition of demand, for the risk refresh and the purchase warning.
+        """
+        return SQL(
+            """
+            SELECT line.product_id, warehouse.id AS warehouse_id,
+                   GREATEST(SUM(CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
+                                     ELSE -line.quantity_product_uom END), 0)
+                   / MAX(company.lot_demand_window_days) AS daily_qty
+              FROM stock_move_line line
+              JOIN stock_location source ON source.id = line.location_id
+              JOIN stock_location destination ON destination.id = line.location_dest_id
+              JOIN stock_warehouse warehouse
+                ON warehouse.id = CASE WHEN source.usage = 'internal' THEN source.warehouse_id
+                                       ELSE destination.warehouse_id END
+              JOIN res_company company ON company.id = warehouse.company_id
+             WHERE line.state = 'done'
+               AND ((source.usage = 'internal' AND destination.usage = 'customer')
+                    OR (source.usage = 'customer' AND destination.usage = 'internal'))
+               AND line.date > %(now)s - make_interval(days => company.lot_demand_window_days)
+               AND line.date <= %(now)s
+               AND %(product_condition)s
+             GROUP BY line.product_id, warehouse.id
+            """,
+            now=now,
+            product_condition=product_condition,
+        )
+
+    @api.model
+    @api.readonly
+    def _get_daily_demand(self, products, warehouse):
+        """``{product: daily quantity}`` of ``products`` from ``warehouse`` now (see ``_sql_daily_demand``)."""
+        self.env["stock.move.line"].flush_model(["state", "quantity_product_uom", "date", "product_id"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT product_id, daily_qty FROM (%s) demand WHERE warehouse_id = %s",
+                self._sql_daily_demand(self._shelf_life_now(), SQL("line.product_id = ANY(%s)", products.ids)),
+                warehouse.id,
+            )
+        )
+        return {products.browse(product_id): float(daily_qty) for product_id, daily_qty in rows}
+
+    @api.model
     def _refresh_expiry_risk(self, now=None):
         """Recompute the expiry risk of every lot at ``now`` in one UPDATE (PRODUCT.md §9).
 
         - on hand: the lot's quants in internal locations of a warehouse, per warehouse;
-        - demand: done move lines of the product from that warehouse's internal locations to
-          customer locations, less those back from customers, dated in the window
-          ``(now - lot_demand_window_days of the warehouse's company, now]``, in the product's
-          unit (``quantity_product_uom``), divided by the window; never below zero;
+        - demand: the product's daily demand from that warehouse (``_sql_daily_demand``);
         - ahead: released, unexpired lots of the product in the warehouse that come first in
           FEFO order (removal date, else expiration date; undated lots last; equal dates by lot
           id, a stand-in for the receipt order FEFO uses for ties);
@@ -155,24 +201,7 @@ class StockLot(models.Model):
                      GROUP BY quant.lot_id, quant.product_id, location.warehouse_id
                     HAVING SUM(quant.quantity) > 0
                 ), demand AS (
-                    SELECT line.product_id, warehouse.id AS warehouse_id,
-                           GREATEST(SUM(CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
-                                             ELSE -line.quantity_product_uom END), 0)
-                           / MAX(company.lot_demand_window_days) AS daily_qty
-                      FROM stock_move_line line
-                      JOIN stock_location source ON source.id = line.location_id
-                      JOIN stock_location destination ON destination.id = line.location_dest_id
-                      JOIN stock_warehouse warehouse
-                        ON warehouse.id = CASE WHEN source.usage = 'internal' THEN source.warehouse_id
-                                               ELSE destination.warehouse_id END
-                      JOIN res_company company ON company.id = warehouse.company_id
-                     WHERE line.state = 'done'
-                       AND ((source.usage = 'internal' AND destination.usage = 'customer')
-                            OR (source.usage = 'customer' AND destination.usage = 'internal'))
-                       AND line.date > %(now)s - make_interval(days => company.lot_demand_window_days)
-                       AND line.date <= %(now)s
-                       AND line.product_id IN (SELECT product_id FROM on_hand)
-                     GROUP BY line.product_id, warehouse.id
+                    %(demand)s
                 ), queue AS (
                     SELECT on_hand.*, lot.expiration_date, warehouse.company_id,
                            COALESCE(demand.daily_qty, 0) AS daily_qty,
@@ -251,6 +280,7 @@ class StockLot(models.Model):
                 """,
                 now=now,
                 days_left=self._sql_days_left(now, "lot"),
+                demand=self._sql_daily_demand(now, SQL("line.product_id IN (SELECT product_id FROM on_hand)")),
             )
         )
         self.env["stock.lot"].invalidate_model(

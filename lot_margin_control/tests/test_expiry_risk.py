@@ -403,3 +403,78 @@ class TestExpiryRisk(LotControlCommon):
         self.assertIn("expiry_value_at_risk", self.Lot.get_view(risk_views[0], "pivot")["arch"])
         settings_arch = self.env["res.config.settings"].get_view(view_type="form")["arch"]
         self.assertIn('name="lot_demand_window_days"', settings_arch)
+
+    # ------------------------------------------------------------------
+    # purchasing
+    # ------------------------------------------------------------------
+    def _purchase_line(self, quantity, uom=None):
+        order = self.env["purchase.order"].create(
+            {
+                "partner_id": self.vendor.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "product_qty": quantity,
+                            "product_uom": (uom or self.product.uom_id).id,
+                        }
+                    )
+                ],
+            }
+        )
+        self.assertEqual(order.picking_type_id.warehouse_id, self.warehouse)
+        return order.order_line
+
+    def test_purchase_warns_beyond_what_demand_sells_in_shelf_life(self):
+        self._sell(10)  # 1 a day; the yogurt keeps 30 days: 30 sell in its shelf life
+        self._lot_at("RISK-PO", 10, 20)
+        # 10 on hand + 15 ordered = 25: no warning
+        self.assertIsNone(self._purchase_line(15)._onchange_expiry_risk_warning())
+        # 10 + 40 = 50: 20 of these 40 would expire unsold
+        warning = self._purchase_line(40)._onchange_expiry_risk_warning()["warning"]
+        self.assertIn("about 20.00 of these 40.00 Units would expire unsold", warning["message"])
+        self.assertIn("1.00 Units a day", warning["message"])
+        # incoming counts: 10 on the way, 10 on hand and 15 ordered is 35: 5 of 15
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "location_id": self.suppliers.id,
+                "location_dest_id": self.stock.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": self.product.name,
+                            "product_id": self.product.id,
+                            "product_uom_qty": 10,
+                            "product_uom": self.product.uom_id.id,
+                            "location_id": self.suppliers.id,
+                            "location_dest_id": self.stock.id,
+                        }
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        self.assertEqual(self._purchase_line(15)._get_expiry_risk_excess(), (5, 15, 1))
+        # in the order's unit: 2 dozen are 24 units, 14 of them too many
+        dozen = self.env.ref("uom.product_uom_dozen")
+        self.assertEqual(self._purchase_line(2, uom=dozen)._get_expiry_risk_excess(), (14, 24, 1))
+
+    def test_purchase_warning_in_the_form_without_demand_and_no_block(self):
+        lot_line = self._purchase_line(5)
+        # no demand at all: every unit bought would expire unsold
+        self.assertEqual(lot_line._get_expiry_risk_excess(), (5, 5, 0))
+        with self.assertLogs("odoo.tests.form.onchange", "WARNING") as logs:
+            with Form(self.env["purchase.order"]) as order_form:
+                order_form.partner_id = self.vendor
+                with order_form.order_line.new() as line:
+                    line.product_id = self.product
+                    line.product_qty = 5
+        self.assertIn("about 5.00 of these 5.00 Units would expire unsold", "\n".join(logs.output))
+        order = order_form.record
+        order.button_confirm()
+        self.assertEqual(order.state, "purchase")
+        # products without expiration dates never warn
+        salt = self.env["product.product"].create({"name": "LMC Salt", "is_storable": True, "tracking": "lot"})
+        lot_line.product_id = salt
+        self.assertFalse(lot_line._get_expiry_risk_excess())
