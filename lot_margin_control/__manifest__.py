@@ -53,6 +53,7 @@
         "wizards/stock_lot_valuation_wizard_views.xml",
         "views/stock_lot_views.xml",
         "views/res_config_settings_views.xml",
+        "views/stock_warehouse_orderpoint_views.xml",
         "views/menus.xml",
     ],
     "demo": [

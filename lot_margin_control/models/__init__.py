@@ -21,6 +21,7 @@ from . import stock_picking
 from . import stock_putaway_rule
 from . import stock_quant
 from . import stock_warehouse
+from . import stock_warehouse_orderpoint
 from . import barcode_nomenclature
 from . import stock_lot_recall
 from . import stock_lot_recall_containment

@@ -158,6 +158,7 @@ class StockLot(models.Model):
     def _get_daily_demand(self, products, warehouse):
         """``{product: daily quantity}`` of ``products`` from ``warehouse`` now (see ``_sql_daily_demand``)."""
         self.env["stock.move.line"].flush_model(["state", "quantity_product_uom", "date", "product_id"])
+        self.env["res.company"].flush_model(["lot_demand_window_days"])
         rows = self.env.execute_query(
             SQL(
                 "SELECT product_id, daily_qty FROM (%s) demand WHERE warehouse_id = %s",

@@ -478,3 +478,19 @@ class TestExpiryRisk(LotControlCommon):
         salt = self.env["product.product"].create({"name": "LMC Salt", "is_storable": True, "tracking": "lot"})
         lot_line.product_id = salt
         self.assertFalse(lot_line._get_expiry_risk_excess())
+
+    def test_replenishment_shows_what_demand_sells_in_shelf_life(self):
+        self._sell(10)  # 1 a day, and the yogurt keeps 30 days
+        salt = self.env["product.product"].create({"name": "LMC Salt", "is_storable": True, "tracking": "lot"})
+        other = self.env["stock.warehouse"].create({"name": "LMC Second", "code": "LMC2"})
+        Orderpoint = self.env["stock.warehouse.orderpoint"]
+        orderpoints = Orderpoint.create(
+            [
+                {"product_id": self.product.id, "warehouse_id": self.warehouse.id, "location_id": self.stock.id},
+                {"product_id": self.product.id, "warehouse_id": other.id, "location_id": other.lot_stock_id.id},
+                {"product_id": salt.id, "warehouse_id": self.warehouse.id, "location_id": self.stock.id},
+            ]
+        )
+        self.assertEqual(orderpoints.mapped("expiry_sellable_qty"), [30.0, 0.0, 0.0])
+        arch = Orderpoint.get_view(self.env.ref("stock.view_warehouse_orderpoint_tree_editable").id, "list")["arch"]
+        self.assertIn('name="expiry_sellable_qty"', arch)
