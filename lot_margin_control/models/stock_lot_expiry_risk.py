@@ -193,30 +193,29 @@ class StockLot(models.Model):
             SQL(
                 """
                 WITH on_hand AS (
-                    SELECT quant.lot_id, quant.product_id, location.warehouse_id, SUM(quant.quantity) AS qty
+                    SELECT lot.id AS lot_id, lot.product_id, warehouse.id AS warehouse_id, warehouse.company_id,
+                           lot.quality_state, lot.expiration_date,
+                           COALESCE(lot.removal_date, lot.expiration_date) AS fefo_date,
+                           %(days_left)s AS days_left, SUM(quant.quantity) AS qty
                       FROM stock_quant quant
                       JOIN stock_location location ON location.id = quant.location_id
-                     WHERE quant.lot_id IS NOT NULL
-                       AND location.usage = 'internal'
-                       AND location.warehouse_id IS NOT NULL
-                     GROUP BY quant.lot_id, quant.product_id, location.warehouse_id
+                      JOIN stock_warehouse warehouse ON warehouse.id = location.warehouse_id
+                      JOIN stock_lot lot ON lot.id = quant.lot_id
+                     WHERE location.usage = 'internal'
+                     GROUP BY lot.id, warehouse.id
                     HAVING SUM(quant.quantity) > 0
                 ), demand AS (
                     %(demand)s
                 ), queue AS (
-                    SELECT on_hand.*, lot.expiration_date, warehouse.company_id,
+                    SELECT on_hand.*,
                            COALESCE(demand.daily_qty, 0) AS daily_qty,
-                           %(days_left)s AS days_left,
-                           COALESCE(SUM(CASE WHEN lot.quality_state = 'released'
-                                              AND (lot.expiration_date IS NULL OR lot.expiration_date > %(now)s)
+                           COALESCE(SUM(CASE WHEN on_hand.quality_state = 'released'
+                                              AND (on_hand.expiration_date IS NULL OR on_hand.expiration_date > %(now)s)
                                              THEN on_hand.qty END)
                                     OVER (PARTITION BY on_hand.product_id, on_hand.warehouse_id
-                                              ORDER BY COALESCE(lot.removal_date, lot.expiration_date) NULLS LAST,
-                                                       on_hand.lot_id
+                                              ORDER BY on_hand.fefo_date NULLS LAST, on_hand.lot_id
                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead_qty
                       FROM on_hand
-                      JOIN stock_lot lot ON lot.id = on_hand.lot_id
-                      JOIN stock_warehouse warehouse ON warehouse.id = on_hand.warehouse_id
                       LEFT JOIN demand ON demand.product_id = on_hand.product_id
                                       AND demand.warehouse_id = on_hand.warehouse_id
                 ), projected AS (
@@ -281,7 +280,7 @@ class StockLot(models.Model):
                 """,
                 now=now,
                 days_left=self._sql_days_left(now, "lot"),
-                demand=self._sql_daily_demand(now, SQL("line.product_id IN (SELECT product_id FROM on_hand)")),
+                demand=self._sql_daily_demand(now, SQL("TRUE")),
             )
         )
         self.env["stock.lot"].invalidate_model(
