@@ -611,6 +611,146 @@ def markdown_rules(env, n, seed):
 
 
 # ----------------------------------------------------------------------
+# Dataset: expiry_risk
+# ----------------------------------------------------------------------
+RISK_PRODUCTS = 20
+RISK_LINES_PER_LOT = 10
+RISK_RETURN_RATIO = 0.1
+RISK_HISTORY_DAYS = 180
+
+
+def _risk_products(env):
+    return env["product.product"].browse(
+        [
+            _product(
+                env,
+                f"LMCB-RISK-{index}",
+                {
+                    "name": f"LMC Bench Risk {index}",
+                    "is_storable": True,
+                    "tracking": "lot",
+                    "use_expiration_date": True,
+                    "expiration_time": 120,
+                    "standard_price": 2.5,
+                },
+            ).id
+            for index in range(1, RISK_PRODUCTS + 1)
+        ]
+    )
+
+
+def _drop_expiry_risk(env):
+    products = env["product.product"].search([("default_code", "=like", "LMCB-RISK-%")])
+    if products:
+        env.cr.execute(SQL("DELETE FROM stock_move_line WHERE product_id = ANY(%s)", products.ids))
+    _delete_lots(env, products.ids)
+
+
+def _build_expiry_risk(env, n, seed):
+    rng = random.Random(seed)
+    products = _risk_products(env)
+    warehouse = _main_warehouse(env)
+    stock = warehouse.lot_stock_id
+    customers = env.ref("stock.stock_location_customers")
+    lot_products, expiry, removal, quality, quantity = [], [], [], [], []
+    for _index in range(n):
+        lot_products.append(rng.choice(products.ids))
+        expires = rng.uniform(-10, 200)
+        expiry.append(_minutes(expires))
+        removal.append(_minutes(expires - 3) if rng.random() < 0.5 else None)
+        quality.append(_pick(rng, LOTS_QUALITY))
+        quantity.append(rng.randint(1, 60))
+    env.cr.execute(
+        SQL(
+            """
+            WITH src AS (
+                SELECT * FROM unnest(%(products)s::int[], %(expiry)s::int[], %(removal)s::int[],
+                                     %(quality)s::varchar[], %(quantity)s::int[])
+                       WITH ORDINALITY AS src(product_id, expiry, removal, quality, quantity, g)
+            ), new_lots AS (
+                INSERT INTO stock_lot (
+                    name, product_id, product_uom_id, company_id,
+                    create_uid, create_date, write_uid, write_date,
+                    expiration_date, removal_date, quality_state, product_expiry_reminded, gs1_scanned)
+                SELECT %(prefix)s || lpad(src.g::text, 7, '0'), src.product_id, tmpl.uom_id, %(company)s,
+                       %(uid)s, %(anchor)s, %(uid)s, %(anchor)s,
+                       %(anchor)s + make_interval(mins => src.expiry),
+                       %(anchor)s + make_interval(mins => src.removal),
+                       src.quality, FALSE, FALSE
+                  FROM src
+                  JOIN product_product product ON product.id = src.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 ORDER BY src.g
+                RETURNING id, name, product_id
+            )
+            INSERT INTO stock_quant (product_id, company_id, location_id, lot_id, quantity, reserved_quantity,
+                                     in_date, create_uid, create_date, write_uid, write_date)
+            SELECT new_lots.product_id, %(company)s, %(stock)s, new_lots.id, src.quantity, 0,
+                   %(anchor)s, %(uid)s, %(anchor)s, %(uid)s, %(anchor)s
+              FROM new_lots
+              JOIN src ON new_lots.name = %(prefix)s || lpad(src.g::text, 7, '0')
+            """,
+            prefix=f"B{seed}-R",
+            company=env.company.id,
+            stock=stock.id,
+            uid=env.uid,
+            anchor=anchor(env),
+            products=lot_products,
+            expiry=expiry,
+            removal=removal,
+            quality=quality,
+            quantity=quantity,
+        )
+    )
+    line_products, line_dates, line_returns, line_quantities = [], [], [], []
+    for _index in range(n * RISK_LINES_PER_LOT):
+        line_products.append(rng.choice(products.ids))
+        line_dates.append(_minutes(-rng.uniform(0, RISK_HISTORY_DAYS)))
+        line_returns.append(rng.random() < RISK_RETURN_RATIO)
+        line_quantities.append(rng.randint(1, 5))
+    env.cr.execute(
+        SQL(
+            """
+            INSERT INTO stock_move_line (
+                product_id, product_uom_id, company_id, location_id, location_dest_id, date, state,
+                quantity, quantity_product_uom, picked, create_uid, create_date, write_uid, write_date)
+            SELECT src.product_id, tmpl.uom_id, %(company)s,
+                   CASE WHEN src.is_return THEN %(customers)s ELSE %(stock)s END,
+                   CASE WHEN src.is_return THEN %(stock)s ELSE %(customers)s END,
+                   %(anchor)s + make_interval(mins => src.date), 'done',
+                   src.quantity, src.quantity, TRUE, %(uid)s, %(anchor)s, %(uid)s, %(anchor)s
+              FROM unnest(%(products)s::int[], %(dates)s::int[], %(returns)s::bool[], %(quantities)s::int[])
+                   AS src(product_id, date, is_return, quantity)
+              JOIN product_product product ON product.id = src.product_id
+              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+            """,
+            company=env.company.id,
+            stock=stock.id,
+            customers=customers.id,
+            uid=env.uid,
+            anchor=anchor(env),
+            products=line_products,
+            dates=line_dates,
+            returns=line_returns,
+            quantities=line_quantities,
+        )
+    )
+    return {"product_ids": products.ids, "move_lines": len(line_products)}
+
+
+def expiry_risk(env, n, seed):
+    """``n`` lots of 20 perishable products, each with one quant (1-60 units) in WH/Stock, and
+    ``10 n`` done move lines of those products (90% deliveries from WH/Stock to customers, 10%
+    customer returns; 1-5 units; spread over the 180 days before the anchor).
+
+    Lots expire from 10 days before to 200 days after the anchor, half with a removal date 3 days
+    earlier; quality 90% released, 7% quarantine, 3% blocked.
+    Returns ``{"product_ids", "move_lines"}``.
+    """
+    return _ensure(env, "expiry_risk", n, seed, _build_expiry_risk, _drop_expiry_risk)
+
+
+# ----------------------------------------------------------------------
 # Dataset: valuation
 # ----------------------------------------------------------------------
 # (default code, costing method, valued by lot)
@@ -1039,6 +1179,7 @@ def fefo_lines(env, n, seed):
 DATASETS = {
     "lots": lots,
     "quants": quants,
+    "expiry_risk": expiry_risk,
     "markdown_rules": markdown_rules,
     "valuation": valuation,
     "recall_trace": recall_trace,
