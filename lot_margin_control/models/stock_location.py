@@ -1,5 +1,10 @@
 from odoo import fields, models
 
+# Put in the context by stock.move.line when it puts away vendor receipts. Only this very
+# object counts: a request's context (JSON) cannot send it, so no client can route other
+# moves through the quarantine putaway.
+QUARANTINE_RECEIPT_PUTAWAY = ("lot_quarantine_receipt", object())
+
 
 class StockLocation(models.Model):
     """Quarantine locations: blocked lots may move into them; receipts may be put away there."""
@@ -21,7 +26,7 @@ class StockLocation(models.Model):
 
     def _get_putaway_strategy(self, product, quantity=0, package=None, packaging=None, additional_qty=None):
         if (
-            self.env.context.get("lot_quarantine_receipt")
+            self.env.context.get(QUARANTINE_RECEIPT_PUTAWAY[0]) is QUARANTINE_RECEIPT_PUTAWAY[1]
             and product
             and product.product_tmpl_id._requires_lot_quarantine()
         ):

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .stock_location import QUARANTINE_RECEIPT_PUTAWAY
+
 
 class StockMoveLine(models.Model):
     """Lots typed or scanned on operations obey the same gate as automatic reservation."""
@@ -73,7 +75,8 @@ class StockMoveLine(models.Model):
     def _apply_putaway_strategy(self):
         """Receipts from vendors may be sent to quarantine (see stock.location)."""
         receipts = self.filtered(lambda line: line.move_id.location_id.usage == "supplier")
-        super(StockMoveLine, receipts.with_context(lot_quarantine_receipt=True))._apply_putaway_strategy()
+        key, token = QUARANTINE_RECEIPT_PUTAWAY
+        super(StockMoveLine, receipts.with_context(**{key: token}))._apply_putaway_strategy()
         result = super(StockMoveLine, self - receipts)._apply_putaway_strategy()
         self._apply_near_expiry_putaway()
         return result

@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from ..models.lot_gate import LotGate
+from ..models.stock_location import QUARANTINE_RECEIPT_PUTAWAY
 from .common import LotControlCommon
 
 # Contexts a client could send to talk a control around: the old benchmark switch, a forged
@@ -303,3 +304,12 @@ class TestReleaseFromQuarantine(LotControlCommon):
         picking.action_assign()
         self.assertEqual(picking.move_ids.move_line_ids.lot_id, lot)
         self.assertEqual(picking.move_ids.quantity, 4)
+
+    def test_a_client_context_cannot_route_putaway_to_quarantine(self):
+        """Only vendor receipts go through the quarantine putaway: the context key of a request does nothing."""
+        self.product.lot_quarantine_on_receipt = True
+        forged = self.stock.with_context(lot_quarantine_receipt=True)._get_putaway_strategy(self.product, 1)
+        self.assertNotEqual(forged, self.quarantine)
+        key, token = QUARANTINE_RECEIPT_PUTAWAY
+        real = self.stock.with_context(**{key: token})._get_putaway_strategy(self.product, 1)
+        self.assertEqual(real, self.quarantine)
