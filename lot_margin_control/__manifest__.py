@@ -59,6 +59,7 @@
     "demo": [
         "demo/lot_margin_control_demo.xml",
         "demo/stock_lot_markdown_rule_demo.xml",
+        "demo/expiry_risk_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
