@@ -107,15 +107,9 @@ def bench_size(env, n, args):
     env.cr.commit()
     lots_in_db = common.lot_count(env)
 
-    def ours_setup(i):
-        env.invalidate_all()
-        return i
-
-    def ours(i):
-        return len(lot_model._refresh_expiry_risk(now=instants[i % 2]))
-
-    ours_result = common.measure(env, ours, setup=ours_setup, runs=args.runs)
-    env.cr.commit()  # the lots end at instant A
+    ours_result = common.measure_refresh_at_two_instants(
+        env, lambda now: len(lot_model._refresh_expiry_risk(now=now)), instants, runs=args.runs
+    )
 
     def core_setup(i):
         env.invalidate_all()

@@ -95,15 +95,9 @@ def bench_size(env, n, args):
     lots_in_db = common.lot_count(env)
 
     # --- ours ---
-    def ours_setup(i):
-        env.invalidate_all()
-        return i
-
-    def ours(i):
-        return len(lot_model._refresh_markdown(now=instants[i % 2]))
-
-    ours_result = common.measure(env, ours, setup=ours_setup, runs=args.runs)
-    env.cr.commit()  # the lots end at instant A, as they started
+    ours_result = common.measure_refresh_at_two_instants(
+        env, lambda now: len(lot_model._refresh_markdown(now=now)), instants, runs=args.runs
+    )
 
     # --- peer: the ORM applies the rules ---
     frozen = {}

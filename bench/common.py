@@ -179,6 +179,24 @@ def measure(env, fn, *, setup=None, teardown=None, runs=3, warmup=1, memory=Fals
     return measure_interleaved(env, {"only": (fn, setup, teardown)}, runs=runs, warmup=warmup, memory=memory)["only"]
 
 
+def measure_refresh_at_two_instants(env, refresh, instants, *, runs=3):
+    """Time ``refresh(now)`` of a set-based refresh, alternating ``instants`` (B, A, B, A, ...).
+
+    Every run then has rows to change (the refresh from the other instant), and an
+    even number of runs leaves the data at ``instants[1]``, as the caller found it
+    (committed). ``refresh`` returns the number of rows it changed, kept as the
+    result's value.
+    """
+
+    def setup(i):
+        env.invalidate_all()
+        return i
+
+    result = measure(env, lambda i: refresh(instants[i % 2]), setup=setup, runs=runs)
+    env.cr.commit()  # the lots end at instants[1], as they started
+    return result
+
+
 def measure_interleaved(env, sides, *, runs=3, warmup=1, memory=False):
     """Like :func:`measure` for several functions, run in turns: round i runs each side once.
 
