@@ -1,8 +1,10 @@
-"""Expiry risk refresh: one set-based UPDATE vs an ORM loop computing the same numbers.
+"""Expiry risk refresh: a set-based upsert vs an ORM loop computing the same numbers.
 
 Ours: ``stock.lot._refresh_expiry_risk(now=...)``, what the daily cron (and the
 *Refresh* button) runs: every lot's demand, FEFO queue ahead, projected unsold
-quantity, sell-out date and value at risk in one statement.
+quantity, sell-out date and value at risk per warehouse, written to the narrow
+``stock_lot_expiry_risk`` table in five queries (lock, temporary positions,
+one upsert).
 
 Core peer: what the ORM would do without it: read the quants in internal
 locations of a warehouse, the done customer deliveries and returns in the
@@ -119,18 +121,28 @@ def bench_size(env, n, args):
         return orm_risk(env, instant_a)
 
     def core_teardown(_i, computed):
-        env.cr.execute("SELECT id, demand_daily_qty, fefo_ahead_qty, projected_unsold_qty FROM stock_lot")
-        disagree = []
-        for lot_id, demand, ahead, unsold in env.cr.fetchall():
-            stored = (float(demand or 0), float(ahead or 0), float(unsold or 0))
-            expected = computed.get(lot_id, (0.0, 0.0, 0.0))
-            if any(abs(value - wanted) > 1e-6 for value, wanted in zip(stored, expected, strict=True)):
-                disagree.append(lot_id)
+        env.cr.execute(
+            "SELECT lot_id, SUM(demand_daily_qty), SUM(fefo_ahead_qty), SUM(projected_unsold_qty)"
+            " FROM stock_lot_expiry_risk GROUP BY lot_id"
+        )
+        stored = {
+            lot_id: (float(demand), float(ahead), float(unsold)) for lot_id, demand, ahead, unsold in env.cr.fetchall()
+        }
+        disagree = [
+            lot_id
+            for lot_id in stored.keys() | computed.keys()
+            if any(
+                abs(value - wanted) > 1e-6
+                for value, wanted in zip(
+                    stored.get(lot_id, (0.0, 0.0, 0.0)), computed.get(lot_id, (0.0, 0.0, 0.0)), strict=True
+                )
+            )
+        ]
         if disagree:
             raise AssertionError(f"ORM peer and SQL refresh disagree on {len(disagree)} lots, e.g. {disagree[:5]}")
 
     core_result = common.measure(env, core, setup=core_setup, teardown=core_teardown, runs=args.runs)
-    env.cr.execute("SELECT count(*) FROM stock_lot WHERE projected_unsold_qty > 0")
+    env.cr.execute("SELECT count(DISTINCT lot_id) FROM stock_lot_expiry_risk WHERE projected_unsold_qty > 0")
     at_risk = env.cr.fetchone()[0]
     env.cr.execute("SELECT count(*) FROM stock_move_line")
     move_lines = env.cr.fetchone()[0]

@@ -1,10 +1,34 @@
 # One file per concern of the model (README, Architecture): pylint would merge them.
 # pylint: disable=consider-merging-classes-inherited
+import operator as py_operator
+
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..report.stock_lot_expiry_risk_report import RISK_FIGURES
 from ..report.stock_lot_margin_report import COST_READERS
+
+COMPARISONS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+COMPARE_WITH_ZERO = {
+    "=": py_operator.eq,
+    "!=": py_operator.ne,
+    "<": py_operator.lt,
+    "<=": py_operator.le,
+    ">": py_operator.gt,
+    ">=": py_operator.ge,
+}
+
+
+def _risk_search(figure):
+    """The search method of the lot's expiry risk figure ``figure`` (see _search_expiry_risk_figure)."""
+
+    def search(self, operator, value):
+        return self._search_expiry_risk_figure(figure, operator, value)
+
+    search.__name__ = f"_search_{figure}"
+    return search
+
 
 # Who may refresh the risk on demand: it only recomputes figures the daily cron recomputes anyway.
 RISK_REFRESHERS = ("lot_margin_control.group_lot_control_user", "stock.group_stock_manager")
@@ -21,69 +45,66 @@ class StockLot(models.Model):
     held in several warehouses sums its warehouses' figures (each warehouse sells
     its own stock to its own customers); its sell-out date is the latest one.
 
-    Stored and refreshed set-based by ``_refresh_expiry_risk`` (one UPDATE): by
-    the daily cron, before the markdown refresh (this module is imported before
-    ``stock_lot_markdown``, whose cron override therefore runs this one first), and
-    by ``action_refresh_expiry_risk``.
+    The figures per warehouse are stored in ``stock.lot.expiry.risk`` (the report's
+    table), refreshed set-based by ``_refresh_expiry_risk``: by the daily cron, before
+    the markdown refresh (this module is imported before ``stock_lot_markdown``,
+    whose cron override therefore runs this one first), and by
+    ``action_refresh_expiry_risk``. The lot's fields sum them (computed, searchable).
     """
 
     _inherit = "stock.lot"
 
     demand_daily_qty = fields.Float(
         string="Daily Demand",
-        digits="Product Unit of Measure",
-        readonly=True,
-        copy=False,
+        digits=(16, 4),  # a rate: finer than the unit's rounding
+        compute="_compute_expiry_risk",
+        search="_search_demand_daily_qty",
         help="Average quantity of the product delivered per day to customers from the warehouse(s) "
         "holding this lot, net of customer returns, over the company's demand window.",
     )
     fefo_ahead_qty = fields.Float(
         string="Sold Before (FEFO)",
         digits="Product Unit of Measure",
-        readonly=True,
-        copy=False,
+        compute="_compute_expiry_risk",
+        search="_search_fefo_ahead_qty",
         help="On-hand quantity of released lots of the same product in the same warehouse that FEFO takes "
         "before this one (earlier removal date, or expiration date without one).",
     )
     projected_unsold_qty = fields.Float(
         string="At Risk",
         digits="Product Unit of Measure",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
+        compute="_compute_expiry_risk",
+        search="_search_projected_unsold_qty",
         help="On-hand quantity projected to be left when the lot expires, at the current demand.",
     )
     projected_unsold_ratio = fields.Float(
         string="Share at Risk",
         digits=(16, 4),
-        readonly=True,
-        copy=False,
-        aggregator="avg",
+        compute="_compute_expiry_risk",
+        search="_search_projected_unsold_ratio",
         help="Projected unsold quantity divided by the quantity on hand (what markdown rules on "
         "projected unsold compare with their ratio).",
     )
     projected_sellout_date = fields.Date(
         string="Projected Sell-Out",
-        readonly=True,
-        copy=False,
+        compute="_compute_expiry_risk",
         help="When the current demand sells the last unit of this lot (after the lots sold before it). "
         "Empty without demand.",
     )
     expiry_value_at_risk = fields.Monetary(
         string="Value at Risk",
         currency_field="expiry_risk_currency_id",
-        readonly=True,
-        copy=False,
+        compute="_compute_expiry_risk",
+        search="_search_expiry_value_at_risk",
         groups=COST_READERS,
-        help="Projected unsold quantity at the product's cost, in the company currency.",
+        help="Projected unsold quantity at its cost on hand (valuation layers), in the company currency.",
     )
     expiry_risk_currency_id = fields.Many2one("res.currency", compute="_compute_expiry_risk_currency_id")
     risk_warehouse_id = fields.Many2one(
         "stock.warehouse",
         string="Warehouse",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
+        compute="_compute_expiry_risk",
+        search="_search_risk_warehouse_id",
         help="The warehouse holding this lot (the one holding most of it when there are several).",
     )
 
@@ -92,6 +113,67 @@ class StockLot(models.Model):
     def _compute_expiry_risk_currency_id(self):
         for lot in self:
             lot.expiry_risk_currency_id = (lot.company_id or self.env.company).currency_id
+
+    def _compute_expiry_risk(self):
+        """The lot's rows of ``stock.lot.expiry.risk`` summed (one query per batch of lots)."""
+        risk_model = self.env["stock.lot.expiry.risk"]
+        risk_model.flush_model()
+        totals = {
+            row["lot_id"]: row
+            for row in self.env.execute_query_dict(risk_model._sql_lot_totals([lot.id for lot in self if lot.id]))
+        }
+        for lot in self:
+            row = totals.get(lot.id, {})
+            for name in (*RISK_FIGURES, "projected_unsold_ratio"):
+                lot[name] = float(row.get(name) or 0.0)
+            lot.projected_sellout_date = row.get("projected_sellout_date") or False
+            lot.risk_warehouse_id = row.get("warehouse_id") or False
+
+    def _search_expiry_risk_figure(self, figure, operator, value):
+        """Lots whose ``figure`` (summed over their warehouses) compares with ``value`` as asked; a
+        lot without a row (not on hand, or never refreshed) counts as 0, the figure it shows.
+        Searching a cost figure needs the right to read it."""
+        self.check_field_access_rights("read", [figure])
+        if operator not in COMPARISONS:
+            raise UserError(
+                self.env._(
+                    "Expiry risk figures can be compared with a number (=, !=, <, <=, >, >=), not with '%s'.", operator
+                )
+            )
+        if value is False or value is None:
+            value = 0.0
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UserError(self.env._("Expiry risk figures are compared with a number, not with %r.", value))
+        totals = self.env["stock.lot.expiry.risk"]._sql_lot_totals()
+        condition = SQL("totals.%s %s %s", SQL.identifier(figure), SQL(COMPARISONS[operator]), value)
+        if COMPARE_WITH_ZERO[operator](0.0, value):
+            # lots without a row match too: exclude those whose total does not
+            failing = SQL("(SELECT totals.lot_id FROM (%s) totals WHERE NOT (%s))", totals, condition)
+            return [("id", "not in", failing)]
+        return [("id", "in", SQL("(SELECT totals.lot_id FROM (%s) totals WHERE %s)", totals, condition))]
+
+    def _search_risk_warehouse_id(self, operator, value):
+        """``risk_warehouse_id``: set (``!= False``) for lots on hand in a warehouse; otherwise the
+        lots with a row in the warehouse(s) given by id."""
+        held = SQL("(SELECT DISTINCT risk.lot_id FROM stock_lot_expiry_risk risk)")
+        if operator in ("=", "!=") and not value:
+            return [("id", "in" if operator == "!=" else "not in", held)]
+        warehouse_ids = value if isinstance(value, list | tuple) else [value]
+        if operator not in ("=", "in", "!=", "not in") or not all(
+            isinstance(warehouse_id, int) and not isinstance(warehouse_id, bool) for warehouse_id in warehouse_ids
+        ):
+            raise UserError(self.env._("Search the lots at risk by warehouse with the warehouse's id."))
+        in_warehouses = SQL(
+            "(SELECT risk.lot_id FROM stock_lot_expiry_risk risk WHERE risk.warehouse_id = ANY(%s))",
+            list(warehouse_ids),
+        )
+        return [("id", "in" if operator in ("=", "in") else "not in", in_warehouses)]
+
+    _search_demand_daily_qty = _risk_search("demand_daily_qty")
+    _search_fefo_ahead_qty = _risk_search("fefo_ahead_qty")
+    _search_projected_unsold_qty = _risk_search("projected_unsold_qty")
+    _search_projected_unsold_ratio = _risk_search("projected_unsold_ratio")
+    _search_expiry_value_at_risk = _risk_search("expiry_value_at_risk")
 
     @api.model
     def _cron_refresh_shelf_life_state(self):
@@ -124,30 +206,38 @@ class StockLot(models.Model):
         warehouse at ``now``, for the products ``product_condition`` keeps (on alias ``line``).
 
         Done move lines from the warehouse's internal locations to customer locations, less those
-        back from customers, dated in ``(now - lot_demand_window_days of the warehouse's company,
+        back from customers, dated in ``(now - lot_demand_window_days of their company (the warehouse's),
         now]``, in the product's unit (``quantity_product_uom``), divided by the window, never
         below zero. The one definition of demand, for the risk refresh and the purchase warning.
         """
         return SQL(
             """
-            SELECT line.product_id, warehouse.id AS warehouse_id,
-                   GREATEST(SUM(CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
-                                     ELSE -line.quantity_product_uom END), 0)
+            SELECT flow.product_id, warehouse.id AS warehouse_id,
+                   GREATEST(SUM(CASE WHEN source.usage = 'internal' THEN flow.qty ELSE -flow.qty END), 0)
                    / MAX(company.lot_demand_window_days) AS daily_qty
-              FROM stock_move_line line
-              JOIN stock_location source ON source.id = line.location_id
-              JOIN stock_location destination ON destination.id = line.location_dest_id
+              FROM (
+                    -- first the lines summed by product and route (a few rows per product)
+                    SELECT line.product_id, line.location_id, line.location_dest_id,
+                           SUM(line.quantity_product_uom) AS qty
+                      FROM stock_move_line line
+                      JOIN res_company line_company ON line_company.id = line.company_id
+                     WHERE line.state = 'done'
+                       AND line.date > %(now)s - make_interval(days => line_company.lot_demand_window_days)
+                       AND line.date <= %(now)s
+                       AND (line.location_id IN (SELECT id FROM stock_location WHERE usage = 'customer')
+                            OR line.location_dest_id IN (SELECT id FROM stock_location WHERE usage = 'customer'))
+                       AND %(product_condition)s
+                     GROUP BY line.product_id, line.location_id, line.location_dest_id
+                   ) flow
+              JOIN stock_location source ON source.id = flow.location_id
+              JOIN stock_location destination ON destination.id = flow.location_dest_id
               JOIN stock_warehouse warehouse
                 ON warehouse.id = CASE WHEN source.usage = 'internal' THEN source.warehouse_id
                                        ELSE destination.warehouse_id END
               JOIN res_company company ON company.id = warehouse.company_id
-             WHERE line.state = 'done'
-               AND ((source.usage = 'internal' AND destination.usage = 'customer')
-                    OR (source.usage = 'customer' AND destination.usage = 'internal'))
-               AND line.date > %(now)s - make_interval(days => company.lot_demand_window_days)
-               AND line.date <= %(now)s
-               AND %(product_condition)s
-             GROUP BY line.product_id, warehouse.id
+             WHERE (source.usage = 'internal' AND destination.usage = 'customer')
+                OR (source.usage = 'customer' AND destination.usage = 'internal')
+             GROUP BY flow.product_id, warehouse.id
             """,
             now=now,
             product_condition=product_condition,
@@ -170,128 +260,9 @@ class StockLot(models.Model):
 
     @api.model
     def _refresh_expiry_risk(self, now=None):
-        """Recompute the expiry risk of every lot at ``now`` in one UPDATE (PRODUCT.md §9).
-
-        - on hand: the lot's quants in internal locations of a warehouse, per warehouse;
-        - demand: the product's daily demand from that warehouse (``_sql_daily_demand``);
-        - ahead: released, unexpired lots of the product in the warehouse that come first in
-          FEFO order (removal date, else expiration date; undated lots last; equal dates by lot
-          id, a stand-in for the receipt order FEFO uses for ties);
-        - unsold: ``qty - clamp(demand * days_left - ahead, 0, qty)`` for lots with an expiration
-          date (all of it once expired or without demand), none for lots without one;
-        - unit cost: the product's cost (``standard_price``) in the warehouse's company, the
-          figure stock_account values standard and average-cost stock at (the FIFO layers would
-          need one more pass over the valuation layers for a projection).
-
-        Lots in several warehouses sum their quantities and value; ``risk_warehouse_id`` is the
-        warehouse holding most of the lot. Lots not on hand are reset. The query count does
-        not depend on the number of lots. Returns the ids of the lots that changed.
-        """
-        now = now or self._shelf_life_now()
-        self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH on_hand AS (
-                    SELECT lot.id AS lot_id, lot.product_id, warehouse.id AS warehouse_id, warehouse.company_id,
-                           lot.quality_state, lot.expiration_date,
-                           COALESCE(lot.removal_date, lot.expiration_date) AS fefo_date,
-                           %(days_left)s AS days_left, SUM(quant.quantity) AS qty
-                      FROM stock_quant quant
-                      JOIN stock_location location ON location.id = quant.location_id
-                      JOIN stock_warehouse warehouse ON warehouse.id = location.warehouse_id
-                      JOIN stock_lot lot ON lot.id = quant.lot_id
-                     WHERE location.usage = 'internal'
-                     GROUP BY lot.id, warehouse.id
-                    HAVING SUM(quant.quantity) > 0
-                ), demand AS (
-                    %(demand)s
-                ), queue AS (
-                    SELECT on_hand.*,
-                           COALESCE(demand.daily_qty, 0) AS daily_qty,
-                           COALESCE(SUM(CASE WHEN on_hand.quality_state = 'released'
-                                              AND (on_hand.expiration_date IS NULL OR on_hand.expiration_date > %(now)s)
-                                             THEN on_hand.qty END)
-                                    OVER (PARTITION BY on_hand.product_id, on_hand.warehouse_id
-                                              ORDER BY on_hand.fefo_date NULLS LAST, on_hand.lot_id
-                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead_qty
-                      FROM on_hand
-                      LEFT JOIN demand ON demand.product_id = on_hand.product_id
-                                      AND demand.warehouse_id = on_hand.warehouse_id
-                ), projected AS (
-                    SELECT queue.*,
-                           CASE WHEN queue.expiration_date IS NULL THEN 0
-                                ELSE queue.qty - LEAST(GREATEST(queue.daily_qty * queue.days_left - queue.ahead_qty, 0),
-                                                       queue.qty)
-                           END AS unsold_qty
-                      FROM queue
-                ), per_lot AS (
-                    SELECT projected.lot_id,
-                           SUM(projected.daily_qty) AS daily_qty,
-                           SUM(projected.ahead_qty) AS ahead_qty,
-                           SUM(projected.unsold_qty) AS unsold_qty,
-                           -- rounded as the lot shows it, for the markdown trigger
-                           ROUND(SUM(projected.unsold_qty) / SUM(projected.qty), 4) AS unsold_ratio,
-                           CASE WHEN BOOL_AND(projected.daily_qty > 0)
-                                THEN MAX(%(now)s + make_interval(secs => (
-                                         (projected.ahead_qty + projected.qty) / NULLIF(projected.daily_qty, 0) * 86400
-                                     )::float8))::date
-                           END AS sellout_date,
-                           SUM(projected.unsold_qty * COALESCE(
-                               (product.standard_price ->> projected.company_id::text)::numeric, 0)) AS value,
-                           MIN(currency.rounding) AS rounding,
-                           (ARRAY_AGG(projected.warehouse_id ORDER BY projected.qty DESC, projected.warehouse_id))[1]
-                               AS warehouse_id
-                      FROM projected
-                      JOIN product_product product ON product.id = projected.product_id
-                      JOIN res_company company ON company.id = projected.company_id
-                      JOIN res_currency currency ON currency.id = company.currency_id
-                     GROUP BY projected.lot_id
-                ), target AS (
-                    SELECT lot.id AS lot_id,
-                           COALESCE(per_lot.daily_qty, 0) AS daily_qty,
-                           COALESCE(per_lot.ahead_qty, 0) AS ahead_qty,
-                           COALESCE(per_lot.unsold_qty, 0) AS unsold_qty,
-                           COALESCE(per_lot.unsold_ratio, 0) AS unsold_ratio,
-                           per_lot.sellout_date,
-                           COALESCE(ROUND(per_lot.value / per_lot.rounding) * per_lot.rounding, 0) AS value,
-                           per_lot.warehouse_id
-                      FROM stock_lot lot
-                      LEFT JOIN per_lot ON per_lot.lot_id = lot.id
-                )
-                UPDATE stock_lot lot
-                   SET demand_daily_qty = target.daily_qty,
-                       fefo_ahead_qty = target.ahead_qty,
-                       projected_unsold_qty = target.unsold_qty,
-                       projected_unsold_ratio = target.unsold_ratio,
-                       projected_sellout_date = target.sellout_date,
-                       expiry_value_at_risk = target.value,
-                       risk_warehouse_id = target.warehouse_id
-                  FROM target
-                 WHERE lot.id = target.lot_id
-                   AND (lot.demand_daily_qty IS DISTINCT FROM target.daily_qty
-                        OR lot.fefo_ahead_qty IS DISTINCT FROM target.ahead_qty
-                        OR lot.projected_unsold_qty IS DISTINCT FROM target.unsold_qty
-                        OR lot.projected_unsold_ratio IS DISTINCT FROM target.unsold_ratio
-                        OR lot.projected_sellout_date IS DISTINCT FROM target.sellout_date
-                        OR lot.expiry_value_at_risk IS DISTINCT FROM target.value
-                        OR lot.risk_warehouse_id IS DISTINCT FROM target.warehouse_id)
-             RETURNING lot.id
-                """,
-                now=now,
-                days_left=self._sql_days_left(now, "lot"),
-                demand=self._sql_daily_demand(now, SQL("TRUE")),
-            )
-        )
-        self.env["stock.lot"].invalidate_model(
-            [
-                "demand_daily_qty",
-                "fefo_ahead_qty",
-                "projected_unsold_qty",
-                "projected_unsold_ratio",
-                "projected_sellout_date",
-                "expiry_value_at_risk",
-                "risk_warehouse_id",
-            ]
-        )
-        return [lot_id for (lot_id,) in rows]
+        """Recompute the expiry risk of every lot on hand at ``now`` (PRODUCT.md §9), set-based
+        (``stock.lot.expiry.risk._refresh``: a constant number of queries). Returns the ids of the
+        lots whose risk changed."""
+        changed = self.env["stock.lot.expiry.risk"]._refresh(now or self._shelf_life_now())
+        self.invalidate_model([*RISK_FIGURES, "projected_unsold_ratio", "projected_sellout_date", "risk_warehouse_id"])
+        return changed

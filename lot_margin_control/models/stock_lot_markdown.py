@@ -126,7 +126,7 @@ class StockLot(models.Model):
             "res.currency",
         ):
             self.env[model].flush_model()
-        only_lots = SQL("AND id = ANY(%s)", list(lot_ids)) if lot_ids is not None else SQL()
+        only_lots = SQL("AND stock_lot.id = ANY(%s)", list(lot_ids)) if lot_ids is not None else SQL()
         # what every branch checks once its join has matched a rule's scope to a lot: company and trigger
         rule_applies = SQL(
             """(lot.company_id IS NULL OR lot.company_id = rule.company_id)
@@ -155,8 +155,12 @@ class StockLot(models.Model):
                       FROM (SELECT id, product_id, company_id,
                                    %(days_left)s AS days_left,
                                    ROUND((%(ratio)s)::numeric, 4)::float8 AS ratio,
-                                   projected_unsold_ratio::float8 AS unsold_ratio
+                                   COALESCE(risk.unsold_ratio, 0)::float8 AS unsold_ratio
                               FROM stock_lot
+                              LEFT JOIN (SELECT lot_id,
+                                                ROUND(SUM(projected_unsold_qty) / SUM(quantity), 4) AS unsold_ratio
+                                           FROM stock_lot_expiry_risk
+                                          GROUP BY lot_id) risk ON risk.lot_id = stock_lot.id
                              WHERE expiration_date > %(now)s %(only_lots)s) lot
                      WHERE lot.days_left <= (SELECT MAX(threshold_days) FROM rule WHERE trigger = 'remaining_days')
                         OR lot.ratio <= (SELECT MAX(threshold_ratio) FROM rule WHERE trigger = 'remaining_ratio')
