@@ -54,6 +54,7 @@
         "views/stock_lot_views.xml",
         "views/res_config_settings_views.xml",
         "views/stock_warehouse_orderpoint_views.xml",
+        "views/stock_lot_count_views.xml",
         "views/menus.xml",
     ],
     "demo": [
