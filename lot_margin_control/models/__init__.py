@@ -31,3 +31,4 @@ from . import stock_lot_recall_line
 from . import stock_lot_recall_reconciliation
 from . import stock_lot_count
 from . import stock_lot_recall_scope
+from . import stock_lot_kpi
