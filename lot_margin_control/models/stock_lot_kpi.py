@@ -534,9 +534,7 @@ class StockLotKpi(models.AbstractModel):
             "obsolescence": lambda: window(
                 title, "stock.lot", [("shelf_life_state", "=", "expired"), ("product_qty", ">", 0)]
             ),
-            "lot_accuracy": lambda: window(
-                title, "stock.lot.count", between("date"), ("list", "pivot"), {"search_default_by_accurate": 1}
-            ),
+            "lot_accuracy": lambda: window(title, "stock.lot.count", between("date"), ("list", "pivot")),
             "fefo_compliance": lambda: window(
                 title,
                 "stock.move.line",

@@ -24,3 +24,4 @@ from . import test_expiry_risk
 from . import test_lot_count
 from . import test_recall_scope
 from . import test_kpi
+from . import test_overview_tour
