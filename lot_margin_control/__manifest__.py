@@ -54,6 +54,8 @@
         "views/stock_lot_views.xml",
         "views/res_config_settings_views.xml",
         "views/stock_warehouse_orderpoint_views.xml",
+        "views/stock_lot_count_views.xml",
+        "views/stock_lot_kpi_views.xml",
         "views/menus.xml",
     ],
     "demo": [
@@ -64,6 +66,9 @@
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "assets": {
+        "web.assets_backend": [
+            "lot_margin_control/static/src/overview/*",
+        ],
         "web.assets_tests": [
             "lot_margin_control/static/tests/tours/*.js",
         ],

@@ -105,3 +105,11 @@ class StockQuant(models.Model):
         return super()._update_reserved_quantity(
             product_id, location_id, quantity, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=strict
         )
+
+    # ------------------------------------------------------------------
+    # Physical inventory: every applied count of a lot is kept
+    # ------------------------------------------------------------------
+    def _apply_inventory(self):
+        """Record each lot's count (``stock.lot.count``, also when it matched) before core applies it."""
+        self.env["stock.lot.count"]._record_from_quants(self)
+        return super()._apply_inventory()

@@ -21,3 +21,7 @@ from . import test_bad_input
 from . import test_recall_notice
 from . import test_valuation_input
 from . import test_expiry_risk
+from . import test_lot_count
+from . import test_recall_scope
+from . import test_kpi
+from . import test_overview_tour
