@@ -4,3 +4,4 @@ from . import stock_lot_markdown_recovery_report
 from . import stock_lot_valuation_report
 from . import stock_lot_margin_report
 from . import stock_lot_valuation_xlsx
+from . import epcis_document
