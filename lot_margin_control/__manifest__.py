@@ -55,6 +55,8 @@
         "views/res_config_settings_views.xml",
         "views/stock_warehouse_orderpoint_views.xml",
         "views/menus.xml",
+        "views/traceability_exchange_views.xml",
+        "report/stock_picking_report_templates.xml",
     ],
     "demo": [
         "demo/lot_margin_control_demo.xml",

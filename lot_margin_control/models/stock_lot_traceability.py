@@ -66,6 +66,18 @@ class StockLot(models.Model):
         )
 
     @api.model
+    def _sql_site_place(self, company, warehouse, address):
+        """``Company - Warehouse, street, city, …``: one of the company's sites (``address``: its res_partner alias)."""
+        return self._sql_place(
+            address,
+            SQL(
+                "CONCAT_WS(' - ', %(company)s.name, NULLIF(%(warehouse)s.name, %(company)s.name))",
+                company=company,
+                warehouse=warehouse,
+            ),
+        )
+
+    @api.model
     def _sql_traceability_lot_code_source(self, lot):
         """The TLC source of the ``stock_lot`` alias ``lot`` (see the class docstring), one SQL expression."""
         return SQL(

@@ -70,7 +70,8 @@ class EpcisDocument(models.AbstractModel):
     (``gs1_identifiers``). The first event that brings a lot in carries its lot
     number and dates (``ilmd``, action ``ADD``). Lots a real recall contained get an
     ``OBSERVE`` event with disposition ``recalled`` at containment, and every
-    later event of theirs that disposition too.
+    later event of theirs (strictly later: Odoo dates have whole seconds) that
+    disposition too.
 
     Set-based: one SQL statement reads every line with all it needs (lot,
     product, unit, locations, warehouses, partners, company, consume links), one
@@ -325,7 +326,7 @@ class _EpcisWriter:
 
     def _disposition(self, row, default):
         containment = self.containments.get(row["lot_id"])
-        if containment and row["date"] >= containment[0]:
+        if containment and row["date"] > containment[0]:
             return "recalled"
         return default
 
@@ -457,7 +458,7 @@ class _EpcisWriter:
                 pending[(moment, name)].append(first_rows[lot_id])
         containments = sorted(pending.items())
         for row in self.rows:
-            while containments and containments[0][0][0] <= row["date"]:
+            while containments and containments[0][0][0] < row["date"]:
                 (moment, name), lot_rows = containments.pop(0)
                 yield self._containment_event(lot_rows, moment, name)
             if row["event"] not in TRANSFORMATION_EVENTS:

@@ -1,5 +1,6 @@
 import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -150,11 +151,12 @@ class TestEpcisRecallDocument(EpcisCommon):
         # stock sent back to the warehouse after containment carries the disposition too
         self.env.cr.execute(
             "UPDATE stock_lot_recall SET contained_date = %s WHERE id = %s",
-            (min(recall.line_ids.mapped("date")), recall.id),
+            (min(recall.line_ids.mapped("date")) - timedelta(seconds=1), recall.id),
         )
         recall.invalidate_recordset(["contained_date"])
         events = self._events(self._document(recall.action_export_epcis()))
         holding = [event for event in events if event.get("bizStep") == "holding"]
+        self.assertEqual(events[0], holding[0])
         self.assertEqual(len(holding), 1)
         self.assertEqual(holding[0]["disposition"], "recalled")
         self.assertEqual(len(holding[0]["quantityList"]), 3)  # RC-A, RC-B1, RC-B2
