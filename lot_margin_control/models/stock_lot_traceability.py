@@ -26,7 +26,6 @@ class StockLot(models.Model):
     _inherit = "stock.lot"
 
     traceability_lot_code_source = fields.Char(
-        string="Traceability Lot Code Source",
         tracking=True,
         help="Where the traceability lot code was assigned, as the vendor gives it: the packer's or "
         "producer's business name and address, or a reference to it (its GLN or web address). "

@@ -218,7 +218,7 @@ class EpcisDocument(models.AbstractModel):
         containments = self._containments({row["lot_id"] for row in rows}, recall_ids)
         writer = _EpcisWriter(self.env, rows, containments)
         with tempfile.TemporaryFile() as stream:
-            count = writer.write(stream, notes)
+            count = writer.write_document(stream, notes)
             stream.seek(0)
             return stream.read(), count
 
@@ -488,7 +488,7 @@ class _EpcisWriter:
         }
         return {"epcisMasterData": {"vocabularyList": [classes, places]}}
 
-    def write(self, stream, notes):
+    def write_document(self, stream, notes):
         """Write the document to the binary ``stream``; returns the number of events."""
         head = {
             "@context": [EPCIS_CONTEXT, {"lmc": LMC_NAMESPACE}],

@@ -18,36 +18,34 @@ class FsmaRecordsXlsx(models.AbstractModel):
 
     @api.model
     def _columns(self):
-        _ = self.env._
         return [
-            (_("Event"), 22),
-            (_("21 CFR"), 8),
-            (_("Event Date"), 18),
-            (_("Traceability Lot Code"), 20),
-            (_("Traceability Lot Code Source"), 40),
-            (_("Lot/Serial Number"), 16),
-            (_("Product Description"), 34),
-            (_("Quantity"), 12),
-            (_("Unit of Measure"), 12),
-            (_("Ship-From Location"), 40),
-            (_("Ship-To Location"), 40),
-            (_("Reference Document Type"), 20),
-            (_("Reference Document Number"), 20),
-            (_("Source Document"), 16),
-            (_("Input/Output Traceability Lot Codes"), 30),
+            (self.env._("Event"), 22),
+            (self.env._("21 CFR"), 8),
+            (self.env._("Event Date"), 18),
+            (self.env._("Traceability Lot Code"), 20),
+            (self.env._("Traceability Lot Code Source"), 40),
+            (self.env._("Lot/Serial Number"), 16),
+            (self.env._("Product Description"), 34),
+            (self.env._("Quantity"), 12),
+            (self.env._("Unit of Measure"), 12),
+            (self.env._("Ship-From Location"), 40),
+            (self.env._("Ship-To Location"), 40),
+            (self.env._("Reference Document Type"), 20),
+            (self.env._("Reference Document Number"), 20),
+            (self.env._("Source Document"), 16),
+            (self.env._("Input/Output Traceability Lot Codes"), 30),
         ]
 
     @api.model
     def _events(self):
         """Trace event -> (label, 21 CFR section, reference document type)."""
-        _ = self.env._
         return {
-            "receipt": (_("Receiving"), "1.1345", _("Receiving record")),
-            "customer_return": (_("Receiving (customer return)"), "1.1345", _("Return receipt")),
-            "delivery": (_("Shipping"), "1.1340", _("Delivery order")),
-            "vendor_return": (_("Shipping (return to vendor)"), "1.1340", _("Return to vendor")),
-            "consumption": (_("Transformation: input"), "1.1350", _("Production record")),
-            "production": (_("Transformation: output"), "1.1350", _("Production record")),
+            "receipt": (self.env._("Receiving"), "1.1345", self.env._("Receiving record")),
+            "customer_return": (self.env._("Receiving (customer return)"), "1.1345", self.env._("Return receipt")),
+            "delivery": (self.env._("Shipping"), "1.1340", self.env._("Delivery order")),
+            "vendor_return": (self.env._("Shipping (return to vendor)"), "1.1340", self.env._("Return to vendor")),
+            "consumption": (self.env._("Transformation: input"), "1.1350", self.env._("Production record")),
+            "production": (self.env._("Transformation: output"), "1.1350", self.env._("Production record")),
         }
 
     @api.model
