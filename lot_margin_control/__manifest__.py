@@ -57,6 +57,8 @@
         "views/stock_lot_count_views.xml",
         "views/stock_lot_kpi_views.xml",
         "views/menus.xml",
+        "views/traceability_exchange_views.xml",
+        "report/stock_picking_report_templates.xml",
     ],
     "demo": [
         "demo/lot_margin_control_demo.xml",

@@ -32,3 +32,6 @@ from . import stock_lot_recall_reconciliation
 from . import stock_lot_count
 from . import stock_lot_recall_scope
 from . import stock_lot_kpi
+from . import gs1_gln
+from . import stock_lot_traceability
+from . import stock_lot_recall_epcis

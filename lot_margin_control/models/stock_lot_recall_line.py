@@ -71,21 +71,43 @@ class StockLotRecallLine(models.Model):
     reference = fields.Char(help="The document behind the event: transfer, scrap or inventory reference.")
 
     @api.model
-    def _insert_trace_sql(self, recall, roots, company_ids):
-        """One INSERT … SELECT that writes the whole trace of ``roots`` for ``recall``.
+    def _sql_event(self, source_usage, destination_usage, scrap):
+        """The ``event`` of a done move line, from its locations' usages and whether either is a scrap location.
 
-        The genealogy is a recursive walk over the consumed/produced relation of
-        move lines (``stock_move_line_consume_rel``: ``consume_line_id`` is the
-        finished line, ``produce_line_id`` the component line), with PostgreSQL's
-        CYCLE clause so that rework loops end. Downstream lots (made from the
-        recalled ones) and upstream lots (that went into them) are then joined to
-        their done move lines and current quants. The number of queries does not
-        depend on the size of the trace. Only moves and quants of ``company_ids``
-        are traced, and each line takes the company of its move or quant.
+        The one classification of moves into trace events (``EVENTS``), shared by
+        the trace and the traceability exports.
         """
         return SQL(
             """
-            WITH RECURSIVE
+            CASE
+                WHEN %(source)s = 'supplier' THEN 'receipt'
+                WHEN %(destination)s = 'supplier' THEN 'vendor_return'
+                WHEN %(source)s = 'production' THEN 'production'
+                WHEN %(destination)s = 'production' THEN 'consumption'
+                WHEN %(destination)s = 'customer' THEN 'delivery'
+                WHEN %(source)s = 'customer' THEN 'customer_return'
+                WHEN %(scrap)s THEN 'scrap'
+                WHEN %(source)s = 'inventory' OR %(destination)s = 'inventory' THEN 'adjustment'
+                ELSE 'internal'
+            END
+            """,
+            source=source_usage,
+            destination=destination_usage,
+            scrap=scrap,
+        )
+
+    @api.model
+    def _affected_lots_sql(self, roots):
+        """The common table expressions ``down``, ``up`` and ``affected`` of a trace from ``roots``.
+
+        ``affected`` holds ``(lot_id, depth, upstream)``: the lots made from the
+        roots (downstream, ``upstream`` false) and the lots that went into them
+        (upstream), with their distance to the roots. Used after ``WITH
+        RECURSIVE`` by the trace (``_insert_trace_sql``) and by the traceability
+        exports of lots (``stock.lot.action_export_epcis``).
+        """
+        return SQL(
+            """
             down(lot_id, depth) AS (
                 SELECT id, 0 FROM stock_lot WHERE id = ANY(%(roots)s)
                 UNION ALL
@@ -112,7 +134,27 @@ class StockLotRecallLine(models.Model):
                 UNION ALL
                 SELECT lot_id, MIN(depth), TRUE FROM up
                  WHERE lot_id NOT IN (SELECT lot_id FROM down) GROUP BY lot_id
-            ),
+            )
+            """,
+            roots=list(roots),
+        )
+
+    @api.model
+    def _insert_trace_sql(self, recall, roots, company_ids):
+        """One INSERT … SELECT that writes the whole trace of ``roots`` for ``recall``.
+
+        The genealogy is a recursive walk over the consumed/produced relation of
+        move lines (``stock_move_line_consume_rel``: ``consume_line_id`` is the
+        finished line, ``produce_line_id`` the component line), with PostgreSQL's
+        CYCLE clause so that rework loops end. Downstream lots (made from the
+        recalled ones) and upstream lots (that went into them) are then joined to
+        their done move lines and current quants. The number of queries does not
+        depend on the size of the trace. Only moves and quants of ``company_ids``
+        are traced, and each line takes the company of its move or quant.
+        """
+        return SQL(
+            """
+            WITH RECURSIVE %(affected_lots)s,
             events AS (
                 SELECT affected.lot_id, affected.depth, affected.upstream, line.id AS move_line_id,
                        line.company_id,
@@ -139,18 +181,7 @@ class StockLotRecallLine(models.Model):
                  WHERE line.company_id = ANY(%(company_ids)s)
             ),
             classified AS (
-                SELECT events.*,
-                       CASE
-                           WHEN source_usage = 'supplier' THEN 'receipt'
-                           WHEN destination_usage = 'supplier' THEN 'vendor_return'
-                           WHEN source_usage = 'production' THEN 'production'
-                           WHEN destination_usage = 'production' THEN 'consumption'
-                           WHEN destination_usage = 'customer' THEN 'delivery'
-                           WHEN source_usage = 'customer' THEN 'customer_return'
-                           WHEN to_scrap OR from_scrap THEN 'scrap'
-                           WHEN source_usage = 'inventory' OR destination_usage = 'inventory' THEN 'adjustment'
-                           ELSE 'internal'
-                       END AS event
+                SELECT events.*, %(event)s AS event
                   FROM events
             )
             INSERT INTO stock_lot_recall_line (
@@ -191,7 +222,8 @@ class StockLotRecallLine(models.Model):
                    affected.upstream
             HAVING SUM(quant.quantity) <> 0
             """,
-            roots=list(roots),
+            affected_lots=self._affected_lots_sql(roots),
+            event=self._sql_event(SQL("source_usage"), SQL("destination_usage"), SQL("(to_scrap OR from_scrap)")),
             company_ids=list(company_ids),
             recall=recall.id,
             uid=self.env.uid,

@@ -5,3 +5,5 @@ from . import stock_lot_valuation_report
 from . import stock_lot_margin_report
 from . import stock_lot_valuation_xlsx
 from . import stock_lot_expiry_risk_report
+from . import epcis_document
+from . import fsma_records_xlsx

@@ -1,0 +1,238 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..report.download import attachment_download_action
+
+# The FDA may ask for records of the last 2 years (21 CFR 1.1455); ten years is a generous bound.
+MAX_RANGE_DAYS = 3653
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+# Critical tracking events of the Food Traceability Rule, by trace event (stock.lot.recall.line EVENTS).
+FSMA_EVENTS = ("receipt", "customer_return", "delivery", "vendor_return", "consumption", "production")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class StockLotFsmaWizard(models.TransientModel):
+    """FSMA 204 records on request: the sortable spreadsheet the FDA asks for within 24 hours.
+
+    For the chosen products, date range and company: one row per receiving,
+    shipping and transformation event (a done move line of a tracked product),
+    with the key data elements of 21 CFR 1.1345 (receiving), 1.1340 (shipping) and
+    1.1350 (transformation). One SQL statement (``_get_record_rows``) reads every
+    row; the xlsx writer (``report.lot_margin_control.fsma_records_xlsx``) takes
+    plain rows and streams them (constant memory).
+    """
+
+    _name = "stock.lot.fsma.wizard"
+    _description = "FSMA 204 Traceability Records"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    product_ids = fields.Many2many(
+        "product.product",
+        string="Products",
+        check_company=True,
+        domain="[('tracking', '!=', 'none')]",
+        help="Products on the Food Traceability List that you track by lot.",
+    )
+    date_from = fields.Date(
+        string="From", required=True, default=lambda self: fields.Date.context_today(self) - timedelta(days=30)
+    )
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+
+    @api.model
+    def default_get(self, fields_list):
+        """Opened from the product or lot list: those products (only what the user may read)."""
+        values = super().default_get(fields_list)
+        model, ids = self.env.context.get("active_model"), self.env.context.get("active_ids")
+        if "product_ids" in fields_list and isinstance(ids, list) and all(isinstance(i, int) for i in ids):
+            if model == "product.product":
+                products = self.env["product.product"].browse(ids)
+            elif model == "product.template":
+                products = self.env["product.template"].browse(ids).product_variant_ids
+            elif model == "stock.lot":
+                products = self.env["stock.lot"].browse(ids).product_id
+            else:
+                products = self.env["product.product"]
+            products = products.exists()._filtered_access("read").filtered(lambda p: p.tracking != "none")
+            values["product_ids"] = [fields.Command.set(products.ids)]
+        return values
+
+    # ------------------------------------------------------------------
+    # Input
+    # ------------------------------------------------------------------
+    def _check_input(self):
+        """Refuse what cannot give the records asked for, in the user's words."""
+        self.ensure_one()
+        if not self.product_ids:
+            raise UserError(self.env._("Choose the products whose traceability records you need."))
+        untracked = self.product_ids.filtered(lambda product: product.tracking == "none")
+        if untracked:
+            raise UserError(
+                self.env._(
+                    "%(products)s are not tracked by lots or serial numbers, so they have no traceability lot "
+                    "codes. Track them by lot (product form, Inventory tab) for the receipts to come.",
+                    products=", ".join(untracked.mapped("display_name")),
+                )
+            )
+        for day in (self.date_from, self.date_to):
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                raise UserError(
+                    self.env._(
+                        "%(date)s is not a date of stock records: choose dates between %(first)s and %(last)s.",
+                        date=day,
+                        first=EARLIEST_DATE,
+                        last=LATEST_DATE,
+                    )
+                )
+        if self.date_to < self.date_from:
+            raise UserError(
+                self.env._(
+                    "The range ends (%(end)s) before it starts (%(start)s): swap the dates.",
+                    end=self.date_to,
+                    start=self.date_from,
+                )
+            )
+        if (self.date_to - self.date_from).days > MAX_RANGE_DAYS:
+            raise UserError(
+                self.env._(
+                    "Choose at most ten years at a time (%(days)s days asked).",
+                    days=(self.date_to - self.date_from).days,
+                )
+            )
+
+    def _get_timezone(self):
+        try:
+            return ZoneInfo(self.env.user.tz or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def _get_utc_bounds(self):
+        """The range as UTC datetimes: from the user's local midnight of ``date_from`` to the one after ``date_to``."""
+        tz = self._get_timezone()
+        start = datetime.combine(self.date_from, time.min, tzinfo=tz)
+        end = datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=tz)
+        return (
+            start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None),
+            end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None),
+        )
+
+    # ------------------------------------------------------------------
+    # Records
+    # ------------------------------------------------------------------
+    def _get_record_rows(self):
+        """Every FSMA critical tracking event of the products in the range, one tuple per done move line.
+
+        Columns: event, local date, traceability lot code, its source, lot name,
+        product, quantity, unit, ship-from, ship-to, reference document,
+        source document, related lot codes (a transformation's inputs or outputs).
+        """
+        self.ensure_one()
+        Lot = self.env["stock.lot"]
+        start, end = self._get_utc_bounds()
+        self.env.flush_all()
+        lang = self.env.lang or "en_US"
+        our_site = Lot._sql_site_place(SQL("company"), SQL("warehouse"), SQL("site"))
+        partner_place = Lot._sql_place(SQL("partner"))
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH events AS (
+                    SELECT line.*, %(event)s AS event
+                      FROM stock_move_line line
+                      JOIN stock_location source ON source.id = line.location_id
+                      JOIN stock_location destination ON destination.id = line.location_dest_id
+                     WHERE line.state = 'done' AND line.lot_id IS NOT NULL
+                       AND line.product_id = ANY(%(products)s) AND line.company_id = %(company)s
+                       AND line.date >= %(start)s AND line.date < %(end)s
+                )
+                SELECT line.event,
+                       (line.date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::timestamp AS local_date,
+                       %(code)s, %(code_source)s, lot.name,
+                       CONCAT_WS(' ', '[' || product.default_code || ']',
+                                 COALESCE(template.name->>%(lang)s, template.name->>'en_US')),
+                       line.quantity, COALESCE(uom.name->>%(lang)s, uom.name->>'en_US'),
+                       CASE WHEN line.event IN ('receipt', 'customer_return') AND partner.id IS NOT NULL
+                            THEN %(partner_place)s ELSE %(our_site)s END AS ship_from,
+                       CASE WHEN line.event IN ('delivery', 'vendor_return') AND partner.id IS NOT NULL
+                            THEN %(partner_place)s ELSE %(our_site)s END AS ship_to,
+                       COALESCE(picking.name, line.reference), picking.origin,
+                       (SELECT STRING_AGG(DISTINCT %(linked_code)s, ', ')
+                          FROM stock_move_line_consume_rel rel
+                          JOIN stock_move_line linked
+                            ON linked.id = CASE WHEN rel.consume_line_id = line.id
+                                                THEN rel.produce_line_id ELSE rel.consume_line_id END
+                          JOIN stock_lot linked_lot ON linked_lot.id = linked.lot_id
+                         WHERE line.event IN ('consumption', 'production')
+                           AND (rel.consume_line_id = line.id OR rel.produce_line_id = line.id))
+                  FROM events line
+                  JOIN stock_lot lot ON lot.id = line.lot_id
+                  JOIN product_product product ON product.id = line.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                  JOIN uom_uom uom ON uom.id = line.product_uom_id
+                  JOIN res_company company ON company.id = line.company_id
+                  JOIN stock_location source ON source.id = line.location_id
+                  JOIN stock_location destination ON destination.id = line.location_dest_id
+             LEFT JOIN stock_warehouse warehouse
+                    ON warehouse.id = COALESCE(
+                        CASE WHEN line.event IN ('receipt', 'customer_return', 'production')
+                             THEN destination.warehouse_id ELSE source.warehouse_id END,
+                        source.warehouse_id, destination.warehouse_id)
+             LEFT JOIN res_partner site ON site.id = COALESCE(warehouse.partner_id, company.partner_id)
+             LEFT JOIN stock_move move ON move.id = line.move_id
+             LEFT JOIN stock_picking picking ON picking.id = line.picking_id
+             LEFT JOIN res_partner partner ON partner.id = COALESCE(picking.partner_id, move.partner_id)
+                 WHERE line.event IN %(fsma_events)s
+              ORDER BY line.date, line.id
+                """,
+                event=self.env["stock.lot.recall.line"]._sql_event(
+                    SQL("source.usage"),
+                    SQL("destination.usage"),
+                    SQL("(source.scrap_location OR destination.scrap_location)"),
+                ),
+                products=self.product_ids.ids,
+                company=self.company_id.id,
+                start=start,
+                end=end,
+                tz=str(self._get_timezone()),
+                code=Lot._sql_traceability_lot_code(SQL("lot")),
+                code_source=Lot._sql_traceability_lot_code_source(SQL("lot")),
+                linked_code=Lot._sql_traceability_lot_code(SQL("linked_lot")),
+                lang=lang,
+                partner_place=partner_place,
+                our_site=our_site,
+                fsma_events=FSMA_EVENTS,
+            )
+        )
+
+    def action_export_xlsx(self):
+        """The sortable spreadsheet of the records (an attachment, downloaded); refused when there is none."""
+        self.ensure_one()
+        self._check_input()
+        rows = self._get_record_rows()
+        if not rows:
+            raise UserError(
+                self.env._(
+                    "No receipt, shipment or transformation of %(products)s in %(company)s between %(start)s "
+                    "and %(end)s: there is no record to send. Widen the range or check the company.",
+                    products=", ".join(self.product_ids.mapped("display_name")),
+                    company=self.company_id.name,
+                    start=self.date_from,
+                    end=self.date_to,
+                )
+            )
+        header = [
+            (self.env._("Company"), self.company_id.name),
+            (self.env._("Products"), ", ".join(self.product_ids.mapped("display_name"))),
+            (self.env._("From"), fields.Date.to_string(self.date_from)),
+            (self.env._("To"), fields.Date.to_string(self.date_to)),
+            (self.env._("Times in"), str(self._get_timezone())),
+        ]
+        content = self.env["report.lot_margin_control.fsma_records_xlsx"]._generate(rows, header)
+        return attachment_download_action(
+            self, f"FSMA204-records-{self.date_from}-{self.date_to}.xlsx", content, XLSX_MIMETYPE
+        )
