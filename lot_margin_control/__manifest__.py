@@ -2,7 +2,7 @@
     "name": "Lot Margin Control",
     "summary": "Lot shelf life, quality status, FEFO, recalls, near-date pricing "
     "and inventory value and margin by lot",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "lot_margin_control developers",

@@ -1,7 +1,9 @@
+import importlib.util
 import threading
 import time
 from contextlib import closing
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
@@ -174,3 +176,40 @@ class TestConcurrentRiskRefresh(TransactionCase):
         found = self._committed(rows)
         # three lots of 10 without demand: one row each, all of it at risk
         self.assertEqual(sorted((count, float(unsold)) for _lot, count, unsold in found), [(1, 10.0)] * 3)
+
+
+@tagged("post_install", "-at_install")
+class TestRiskMigration(ValuationCommon):
+    """Upgrading from 18.0.1.2.0: the old stock_lot columns go, the risk is there at once."""
+
+    def _migration(self):
+        path = Path(__file__).parents[1] / "migrations" / "18.0.1.3.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("lmc_migration_18_0_1_3_0", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def test_upgrade_moves_the_risk_to_its_table(self):
+        lot = self._lot("RISK-MIG", expires_in_days=5)
+        self._put_in_stock(lot, 12)
+        self.env.flush_all()
+        # the 18.0.1.2.0 layout: the figures were columns of stock_lot, the risk table empty
+        self.env.cr.execute(
+            "ALTER TABLE stock_lot ADD COLUMN projected_unsold_qty numeric, ADD COLUMN risk_warehouse_id integer"
+        )
+        self.env.cr.execute("DELETE FROM stock_lot_expiry_risk")
+        migration = self._migration()
+        migration.migrate(self.env.cr, None)  # a new install: nothing to do
+        self.env.cr.execute("SELECT count(*) FROM stock_lot_expiry_risk")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+
+        migration.migrate(self.env.cr, "18.0.1.2.0")
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'stock_lot' "
+            "AND column_name IN %s",
+            [migration.OLD_RISK_COLUMNS],
+        )
+        self.assertEqual(self.env.cr.fetchall(), [])
+        self.env["stock.lot"].invalidate_model()
+        self.assertEqual(lot.projected_unsold_qty, 12)
+        self.assertEqual(lot.risk_warehouse_id, self.warehouse)
