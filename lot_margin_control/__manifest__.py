@@ -54,6 +54,8 @@
         "views/stock_lot_views.xml",
         "views/res_config_settings_views.xml",
         "views/stock_warehouse_orderpoint_views.xml",
+        "views/stock_lot_valuation_snapshot_views.xml",
+        "report/stock_lot_valuation_rollforward_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -29,3 +29,6 @@ from . import stock_lot_recall_notification
 from . import stock_lot_recall_withdrawal
 from . import stock_lot_recall_line
 from . import stock_lot_recall_reconciliation
+from . import stock_lot_valuation_scope
+from . import stock_lot_valuation_snapshot_line
+from . import stock_lot_valuation_snapshot

@@ -4,3 +4,5 @@ from . import stock_lot_markdown_recovery_report
 from . import stock_lot_valuation_report
 from . import stock_lot_margin_report
 from . import stock_lot_valuation_xlsx
+from . import stock_lot_valuation_rollforward
+from . import stock_lot_valuation_rollforward_xlsx
