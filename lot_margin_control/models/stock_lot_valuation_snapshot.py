@@ -94,6 +94,7 @@ class StockLotValuationSnapshot(models.Model):
         range is a UserError (``stock.lot.valuation.report._resolve_valuation_date``).
         """
         report = self.env["stock.lot.valuation.report"]
+        vals_list = [dict(vals) for vals in vals_list]  # the caller's dicts stay as given
         as_of = []
         for vals in vals_list:
             given = set(vals) - CREATE_FIELDS

@@ -67,7 +67,8 @@ class StockLotValuationRollforwardXlsx(models.AbstractModel):
             "uom": model._fields["uom_id"]._description_string(self.env),
         }
         for key, _width, _kind in COLUMNS:
-            titles.setdefault(key, model._fields[key]._description_string(self.env))
+            if key not in titles:
+                titles[key] = model._fields[key]._description_string(self.env)
         basis = dict(model._fields["valuation_basis"]._description_selection(self.env))
         return titles, basis
 
