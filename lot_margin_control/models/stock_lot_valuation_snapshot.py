@@ -169,6 +169,15 @@ class StockLotValuationSnapshot(models.Model):
             self.check_access("unlink")
         return super().write(vals)
 
+    def unlink(self):
+        """Whole snapshots only, lines with them (their table has no foreign key to cascade)."""
+        self.check_access("unlink")
+        if self:
+            self.env.execute_query(
+                SQL("DELETE FROM stock_lot_valuation_snapshot_line WHERE snapshot_id IN %s", tuple(self.ids))
+            )
+        return super().unlink()
+
     def copy(self, default=None):
         raise UserError(self.env._("A snapshot cannot be copied: make a new one from Valuation by Lot."))
 

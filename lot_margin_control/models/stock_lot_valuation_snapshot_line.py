@@ -43,12 +43,17 @@ class StockLotValuationSnapshotLine(models.Model):
 
     _name = "stock.lot.valuation.snapshot.line"
     _description = "Valuation Snapshot Line"
+    # The table is made by ``init``, without the foreign keys Odoo gives every many2one: checking
+    # nine of them row by row took 90% of the time of a 100,000-row snapshot. Lines only ever
+    # come from the valuation's rows (lots, products, locations that have moves and layers, which
+    # Odoo does not let anyone delete), and go with their snapshot (``unlink`` of the snapshot).
+    _auto = False
     _log_access = False  # the snapshot says who made it and when
     _order = "snapshot_id desc, id"
     _rec_name = "lot_id"
 
     snapshot_id = fields.Many2one("stock.lot.valuation.snapshot", required=True, ondelete="cascade", readonly=True)
-    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, index=True)
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
     product_categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
     location_id = fields.Many2one(
@@ -78,17 +83,30 @@ class StockLotValuationSnapshotLine(models.Model):
     markdown_exposure = fields.Monetary(readonly=True, groups=COST_READERS)
 
     def init(self):
-        # a page of one snapshot in its order, its pivot by category or product, a lot across snapshots
+        """The table (columns typed as the ORM types them; new columns added on upgrade) and its
+        indexes: a page of one snapshot in its order, a lot across snapshots. Each index slows the
+        snapshot's insert; a pivot of one snapshot reads all its lines anyway."""
+        columns = ["snapshot_id", *SNAPSHOT_COLUMNS]
+        self.env.cr.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS %s (id bigserial PRIMARY KEY, %s)",
+                SQL.identifier(self._table),
+                SQL(", ").join(
+                    SQL("%s %s", SQL.identifier(name), SQL(self._fields[name].column_type[1])) for name in columns
+                ),
+            )
+        )
+        for name in columns:
+            self.env.cr.execute(
+                SQL(
+                    "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s",
+                    SQL.identifier(self._table),
+                    SQL.identifier(name),
+                    SQL(self._fields[name].column_type[1]),
+                )
+            )
         create_index(self.env.cr, "stock_lot_valuation_snapshot_line_page_index", self._table, ["snapshot_id", "id"])
-        create_index(
-            self.env.cr,
-            "stock_lot_valuation_snapshot_line_category_index",
-            self._table,
-            ["snapshot_id", "product_categ_id"],
-        )
-        create_index(
-            self.env.cr, "stock_lot_valuation_snapshot_line_product_index", self._table, ["snapshot_id", "product_id"]
-        )
+        create_index(self.env.cr, "stock_lot_valuation_snapshot_line_lot_index", self._table, ["lot_id"])
 
     # ------------------------------------------------------------------
     # Read-only

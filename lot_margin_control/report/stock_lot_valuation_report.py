@@ -577,10 +577,12 @@ class StockLotValuationReport(models.Model):
     @api.model
     def _sql_row_order(self):
         """The order of the rows on paper: category, product, lot, location. Over the aliases ``categ``,
-        ``product``, ``tmpl``, ``lot`` and ``location`` (a snapshot's lines are stored in this order)."""
+        ``product``, ``tmpl``, ``lot`` and ``location`` (a snapshot's lines are stored in this order).
+        Lot names are codes, compared byte by byte: a locale's collation on 100,000 distinct names
+        took longer than the valuation itself."""
         return SQL(
             """categ.complete_name, product.default_code, COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'),
-               product.id, lot.name, location.complete_name NULLS LAST""",
+               product.id, lot.name COLLATE "C", location.complete_name NULLS LAST""",
             lang=self.env.lang or "en_US",
         )
 

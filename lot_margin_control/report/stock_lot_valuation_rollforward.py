@@ -257,19 +257,21 @@ class StockLotValuationRollforward(models.Model):
             SQL("ROUND(COALESCE(by_key.%s, 0) / currency.rounding)", SQL.identifier(f"{flow}_value"))
             for flow, _label, _sign in FLOWS
         )
+        # one window partition, no ordering: the rounding difference goes to the stock row holding the
+        # most (the smallest lot id among equals), found with MAX and MIN ... FILTER instead of ranks
         instants = ("opening", "closing")
         partition_columns = SQL(", ").join(
             SQL(
                 """SUM(combined.%(qty)s) OVER partition_key AS %(partition_qty)s,
                    ROUND(SUM(combined.%(layer)s) OVER partition_key / currency.rounding) * currency.rounding
                        AS %(partition_value)s,
-                   ROW_NUMBER() OVER (partition_key ORDER BY combined.is_layer, ABS(combined.%(qty)s) DESC,
-                                      combined.lot_id) AS %(rank)s""",
+                   MAX(ABS(combined.%(qty)s)) FILTER (WHERE NOT combined.is_layer) OVER partition_key
+                       AS %(largest_qty)s""",
                 qty=SQL.identifier(f"{instant}_qty"),
                 layer=SQL.identifier(f"{instant}_layer"),
                 partition_qty=SQL.identifier(f"partition_{instant}_qty"),
                 partition_value=SQL.identifier(f"partition_{instant}_value"),
-                rank=SQL.identifier(f"{instant}_rank"),
+                largest_qty=SQL.identifier(f"largest_{instant}_qty"),
             )
             for instant in instants
         )
@@ -281,22 +283,28 @@ class StockLotValuationRollforward(models.Model):
                         WHEN partitioned.%(partition_qty)s <> 0
                         THEN ROUND(partitioned.%(partition_value)s * partitioned.%(qty)s
                                    / partitioned.%(partition_qty)s / partitioned.rounding) * partitioned.rounding
-                        ELSE 0 END AS %(share)s""",
+                        ELSE 0 END AS %(share)s,
+                   MIN(COALESCE(partitioned.lot_id, 0)) FILTER (
+                       WHERE NOT partitioned.is_layer AND ABS(partitioned.%(qty)s) = partitioned.%(largest_qty)s
+                   ) OVER partition_key AS %(largest_key)s""",
                 qty=SQL.identifier(f"{instant}_qty"),
                 partition_qty=SQL.identifier(f"partition_{instant}_qty"),
                 partition_value=SQL.identifier(f"partition_{instant}_value"),
+                largest_qty=SQL.identifier(f"largest_{instant}_qty"),
                 share=SQL.identifier(f"{instant}_share"),
+                largest_key=SQL.identifier(f"largest_{instant}_key"),
             )
             for instant in instants
         )
         value_columns = SQL(", ").join(
             SQL(
                 """shared.%(share)s + CASE
-                       WHEN NOT shared.is_layer AND shared.%(rank)s = 1 AND shared.%(partition_qty)s <> 0
+                       WHEN NOT shared.is_layer AND shared.%(partition_qty)s <> 0
+                            AND COALESCE(shared.lot_id, 0) = shared.%(largest_key)s
                        THEN shared.%(partition_value)s - SUM(shared.%(share)s) OVER partition_key
                        ELSE 0 END AS %(value)s""",
                 share=SQL.identifier(f"{instant}_share"),
-                rank=SQL.identifier(f"{instant}_rank"),
+                largest_key=SQL.identifier(f"largest_{instant}_key"),
                 partition_qty=SQL.identifier(f"partition_{instant}_qty"),
                 partition_value=SQL.identifier(f"partition_{instant}_value"),
                 value=SQL.identifier(f"{instant}_value"),
@@ -386,6 +394,8 @@ class StockLotValuationRollforward(models.Model):
                 -- holds at that instant
                 SELECT partitioned.*, %(share_columns)s
                   FROM partitioned
+                WINDOW partition_key AS (
+                    PARTITION BY partitioned.company_id, partitioned.product_id, partitioned.lot_key)
             ),
             valued AS (
                 -- the largest stock row of each partition takes the rounding difference
@@ -439,15 +449,17 @@ class StockLotValuationRollforward(models.Model):
                           FROM valued
                          UNION ALL
                         SELECT line_side.company_id, line_side.product_id, line_side.lot_id, 0, 0, 0, 0,
-                               line_side.flow, line_side.quantity, 0
+                               line_side.flow, SUM(line_side.quantity), 0
                           FROM line_side
                           JOIN product_product product ON product.id = line_side.product_id
                           JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
                          WHERE line_side.in_period AND tmpl.is_storable
+                         GROUP BY line_side.company_id, line_side.product_id, line_side.lot_id, line_side.flow
                          UNION ALL
                         SELECT flow_value.company_id, flow_value.product_id, flow_value.lot_id, 0, 0, 0, 0,
-                               flow_value.flow, 0, flow_value.value
+                               flow_value.flow, 0, SUM(flow_value.value)
                           FROM flow_value
+                         GROUP BY flow_value.company_id, flow_value.product_id, flow_value.lot_id, flow_value.flow
                        ) part
                  GROUP BY part.company_id, part.product_id, part.lot_id
             )
