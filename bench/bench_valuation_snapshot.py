@@ -26,6 +26,9 @@ run), then one more run of each side under tracemalloc for the peak memory:
   of every row and column from the anchor - 30 days to the anchor; core: each
   lot's value at both dates (``stock.lot.search_read`` of ``total_value`` with
   ``to_date``, how stock_account values a lot at a date: lots valued by lot only).
+  ``rollforward_month_pivot``: ours the pivot by category of every value column
+  (one ``read_group``); ``rollforward_month_page``: ours the list's first page
+  with its count (two executions of the query); core the same peer.
 
 Checked every time: the snapshot's and the roll-forward's totals equal the
 layers up to the same instants (the tie-out), and every roll-forward row adds up.
@@ -65,7 +68,15 @@ ROLLFORWARD_FIELDS = [
     "closing_value",
 ]
 # case -> (target on ours in ms, or the ratio for the pivot)
-TARGETS_MS = {"snapshot": 3_000, "list_page": 300, "all_lines": 5_000, "xlsx": 10_000, "rollforward_month": 5_000}
+TARGETS_MS = {
+    "snapshot": 3_000,
+    "list_page": 300,
+    "all_lines": 5_000,
+    "xlsx": 10_000,
+    "rollforward_month": 5_000,
+    "rollforward_month_pivot": 5_000,
+    "rollforward_month_page": 5_000,
+}
 TARGET_PIVOT_RATIO = 1.0
 TARGET_XLSX_MIB = 200
 
@@ -88,6 +99,10 @@ class Sides:
             "valuation_date_from": (closing - timedelta(days=MONTH_DAYS)).isoformat(sep=" "),
             "valuation_date": closing.isoformat(sep=" "),
         }
+
+    def closing_total(self):
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.period)
+        return bench_valuation._layer_total(self.env, self.product_ids, rollforward._get_period()[1])
 
     def drop_snapshot(self):
         self.snapshot.unlink()
@@ -116,6 +131,22 @@ class Sides:
         rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.period)
         rows = rollforward.search_read([("product_id", "in", self.product_ids)], ROLLFORWARD_FIELDS)
         return len(rows), rows
+
+    def rollforward_pivot(self, _i):
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.period)
+        measures = [f"{name}:sum" for name in ROLLFORWARD_FIELDS if name.endswith("_value")]
+        groups = rollforward.read_group(
+            [("product_id", "in", self.product_ids)], measures, ["product_categ_id"], lazy=False
+        )
+        return sum(group["__count"] for group in groups), sum(group["closing_value"] for group in groups)
+
+    def rollforward_page(self, _i):
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.period)
+        spec = {name: bench_valuation.MANY2ONE if name.endswith("_id") else {} for name in ROLLFORWARD_FIELDS}
+        page = rollforward.web_search_read(
+            [("product_id", "in", self.product_ids)], spec, limit=bench_valuation.LIST_PAGE
+        )
+        return page["length"], None
 
     # core ---------------------------------------------------------------
     def core_layer_pivot(self, _i):
@@ -162,6 +193,8 @@ def bench_size(env, n, args):
             "pivot_category": (sides.pivot, sides.core_layer_pivot),
             "all_lines": (sides.all_lines, sides.core.core_quants),
             "rollforward_month": (sides.rollforward, sides.core_lot_values_at_both_dates),
+            "rollforward_month_pivot": (sides.rollforward_pivot, sides.core_lot_values_at_both_dates),
+            "rollforward_month_page": (sides.rollforward_page, sides.core_lot_values_at_both_dates),
         }
         for case, (ours, core) in cases.items():
             if args.cases and case not in args.cases:
@@ -180,6 +213,10 @@ def bench_size(env, n, args):
                 extra = {"total_value": round(value[1], 2), "layers_total": round(layers_now, 2)}
             if case == "rollforward_month":
                 extra = _check_rollforward(env, sides, product_ids, value[1])
+            if case == "rollforward_month_pivot":
+                closing_total = float(sides.closing_total())
+                _check_total(case, value[1], closing_total)
+                extra = {"closing_total": round(closing_total, 2)}
             rows.append(common.result_row(count, measures["ours"], measures["core"], case=case, **extra))
         if not args.cases or "xlsx" in args.cases:
             rows.append(_bench_xlsx(env, sides, product_ids, args.runs))
