@@ -79,7 +79,7 @@ class StockLotValuationSnapshot(models.Model):
     def _compute_summary_html(self):
         for snapshot in self:
             snapshot.summary_html = snapshot.id and snapshot._render_summary(
-                snapshot.line_ids.get_summary([("snapshot_id", "=", snapshot.id)]),
+                snapshot.env["stock.lot.valuation.snapshot.line"].get_summary([("snapshot_id", "=", snapshot.id)]),
                 snapshot.filter_description,
             )
 
@@ -179,7 +179,9 @@ class StockLotValuationSnapshot(models.Model):
         return super().unlink()
 
     def copy(self, default=None):
-        raise UserError(self.env._("A snapshot cannot be copied: make a new one from Valuation by Lot."))
+        if self:
+            raise UserError(self.env._("A snapshot cannot be copied: make a new one from Valuation by Lot."))
+        return super().copy(default)
 
     @api.autovacuum
     def _gc_working_snapshots(self):
@@ -219,7 +221,9 @@ class StockLotValuationSnapshot(models.Model):
 
     def action_open_provision_summary(self):
         self.ensure_one()
-        return self._open_summary(self.line_ids.get_summary([("snapshot_id", "=", self.id)]))
+        return self._open_summary(
+            self.env["stock.lot.valuation.snapshot.line"].get_summary([("snapshot_id", "=", self.id)])
+        )
 
     def _render_summary(self, summary, scope):
         """The summary (``get_summary``) as the HTML tables the valuation wizard shows."""

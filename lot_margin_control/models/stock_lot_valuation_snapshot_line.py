@@ -113,18 +113,23 @@ class StockLotValuationSnapshotLine(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        raise UserError(
-            self.env._(
-                "Snapshot lines come only from the valuation: make a new snapshot from Valuation by Lot instead."
+        if vals_list:
+            raise UserError(
+                self.env._(
+                    "Snapshot lines come only from the valuation: make a new snapshot from Valuation by Lot instead."
+                )
             )
-        )
+        return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(
-            self.env._("A valuation snapshot never changes once made: make a new snapshot to see today's figures.")
-        )
+        if self:
+            raise UserError(
+                self.env._("A valuation snapshot never changes once made: make a new snapshot to see today's figures.")
+            )
+        return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_whole_snapshots_only(self):
         raise UserError(self.env._("Only a whole valuation snapshot can be deleted, by an inventory administrator."))
 
     # ------------------------------------------------------------------

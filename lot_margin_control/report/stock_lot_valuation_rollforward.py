@@ -126,9 +126,7 @@ class StockLotValuationRollforward(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True, depends_context=PERIOD)
     uom_id = fields.Many2one("uom.uom", string="Unit", readonly=True, depends_context=PERIOD)
     valuation_basis = fields.Selection(VALUATION_BASES, readonly=True, depends_context=PERIOD)
-    opening_qty = fields.Float(
-        string="Opening Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
-    )
+    opening_qty = fields.Float(digits="Product Unit of Measure", readonly=True, depends_context=PERIOD)
     opening_value = fields.Monetary(readonly=True, depends_context=PERIOD, groups=COST_READERS)
     receipt_qty = fields.Float(
         string="Received Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
@@ -170,9 +168,7 @@ class StockLotValuationRollforward(models.Model):
         help="Revaluation, landed cost and price-difference layers; for products valued by product also the "
         "change of this lot's share of the product's average cost (nothing over the whole product).",
     )
-    closing_qty = fields.Float(
-        string="Closing Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
-    )
+    closing_qty = fields.Float(digits="Product Unit of Measure", readonly=True, depends_context=PERIOD)
     closing_value = fields.Monetary(readonly=True, depends_context=PERIOD, groups=COST_READERS)
 
     # ------------------------------------------------------------------
