@@ -56,6 +56,8 @@
         "views/stock_warehouse_orderpoint_views.xml",
         "views/stock_lot_count_views.xml",
         "views/stock_lot_kpi_views.xml",
+        "views/stock_lot_valuation_snapshot_views.xml",
+        "report/stock_lot_valuation_rollforward_views.xml",
         "views/menus.xml",
         "views/traceability_exchange_views.xml",
         "report/stock_picking_report_templates.xml",

@@ -35,3 +35,6 @@ from . import stock_lot_kpi
 from . import gs1_gln
 from . import stock_lot_traceability
 from . import stock_lot_recall_epcis
+from . import stock_lot_valuation_scope
+from . import stock_lot_valuation_snapshot_line
+from . import stock_lot_valuation_snapshot

@@ -7,3 +7,5 @@ from . import stock_lot_valuation_xlsx
 from . import stock_lot_expiry_risk_report
 from . import epcis_document
 from . import fsma_records_xlsx
+from . import stock_lot_valuation_rollforward
+from . import stock_lot_valuation_rollforward_xlsx

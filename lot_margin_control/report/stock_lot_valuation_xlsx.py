@@ -1,4 +1,5 @@
 import io
+import re
 
 import xlsxwriter
 
@@ -68,6 +69,26 @@ class StockLotValuationXlsx(models.AbstractModel):
         self._write_summary(workbook, summary_sheet, summary, header, notes, formats, categories)
         workbook.close()
         return output.getvalue()
+
+    @api.model
+    def _download(self, record, prefix, day, content):
+        """Attach the workbook ``content`` to ``record`` as ``<prefix>_<company>_<day>.xlsx`` and return
+        the action that downloads it (``record`` has a ``company_id``)."""
+        company = re.sub(r"[^\w-]+", "_", record.company_id.name or "").strip("_")
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{prefix}_{company}_{day}.xlsx",
+                "raw": content,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "res_model": record._name,
+                "res_id": record.id,
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     @api.model
     def _formats(self, workbook, currency):

@@ -180,19 +180,6 @@ class TestLotMarginTieOut(LotMarginCommon):
                 cls.lots_by_product[product] = cls._sell_return_scrap_and_count(product)
 
     @classmethod
-    def _ordinary_product(cls, name, category, standard_price=0.0):
-        """A lot-tracked product created as Odoo's forms create it: ``lot_valuated`` is never written."""
-        return cls.env["product.product"].create(
-            {
-                "name": name,
-                "is_storable": True,
-                "tracking": "lot",
-                "categ_id": category.id,
-                "standard_price": standard_price,
-            }
-        )
-
-    @classmethod
     def _sell_return_scrap_and_count(cls, product):
         first = cls._lot(f"{product.name} A", product=product)
         second = cls._lot(f"{product.name} B", product=product)
@@ -203,23 +190,6 @@ class TestLotMarginTieOut(LotMarginCommon):
         cls._scrap(second, 1)
         cls._count(first, 2)  # 6 - 4 + 1 = 3 on hand: one lost
         return first | second
-
-    @classmethod
-    def _count(cls, lot, counted_quantity):
-        """Apply an inventory count of ``lot`` in stock: the difference goes to the inventory-loss location."""
-        quant = (
-            cls.env["stock.quant"]
-            .with_context(inventory_mode=True)
-            .create(
-                {
-                    "product_id": lot.product_id.id,
-                    "location_id": cls.stock.id,
-                    "lot_id": lot.id,
-                    "inventory_quantity": counted_quantity,
-                }
-            )
-        )
-        quant.action_apply_inventory()
 
     def _lot_valuated_in_database(self, product):
         """The column as PostgreSQL holds it (the ORM reads NULL as False)."""

@@ -89,6 +89,11 @@ class TestLotValuation(ValuationCommon):
     def _wizard(self, **values):
         return self.env["stock.lot.valuation.wizard"].create({"company_id": self.env.company.id, **values})
 
+    def _opened_lines(self, wizard):
+        """The rows Open Report shows: the lines of the snapshot it made."""
+        action = wizard.action_open_report()
+        return self.env[action["res_model"]].search(action["domain"])
+
     def _export(self, wizard):
         action = wizard.action_export_xlsx()
         self.assertEqual(action["type"], "ir.actions.act_url")
@@ -368,34 +373,43 @@ class TestLotValuation(ValuationCommon):
     # Wizard
     # ------------------------------------------------------------------
     def test_wizard_action_gives_the_search_read_rows(self):
+        """Open Report makes a snapshot whose lines are the rows a search_read with the wizard's context
+        and domain gives."""
         wizard = self._wizard(valuation_date=self.past_date, categ_ids=[fields.Command.set(self.products.categ_id.ids)])
         action = wizard.action_open_report()
-        self.assertEqual(action["res_model"], "stock.lot.valuation.report")
-        self.assertEqual(action["context"]["valuation_date"], fields.Date.to_string(self.past_date))
+        self.assertEqual(action["res_model"], "stock.lot.valuation.snapshot.line")
         self.assertEqual([view_type for _id, view_type in action["views"]], ["pivot", "list", "graph"])
-        rows = self.Report.with_context(**action["context"]).search_read(action["domain"], ["value", "lot_id"])
+        lines = self.env[action["res_model"]].search(action["domain"])
+        self.assertEqual(lines.snapshot_id.valuation_date, self.past_date)
+        context = wizard._get_report_context()
+        self.assertEqual(context["valuation_date"], fields.Date.to_string(self.past_date))
+        rows = self.Report.with_context(**context).search_read(wizard._get_report_domain(), ["value", "lot_id"])
         expected = self._rows(valuation_date=fields.Date.to_string(self.past_date))
         self.assertEqual(sorted(row["id"] for row in rows), sorted(expected.ids))
-        export_rows = self.Report.with_context(**action["context"])._read_export_rows(action["domain"])
+        self.assertEqual(
+            sorted((line.lot_id.id, line.location_id.id, line.value) for line in lines),
+            sorted((row.lot_id.id, row.location_id.id, row.value) for row in expected),
+        )
+        export_rows = self.Report.with_context(**context)._read_export_rows(wizard._get_report_domain())
         self.assertAlmostEqual(sum(row["value"] for row in export_rows), sum(expected.mapped("value")), places=2)
 
     def test_wizard_filters(self):
         lot_product_categ = self.fifo_lot_product.categ_id
         wizard = self._wizard(categ_ids=[fields.Command.set(lot_product_categ.ids)], quality_filter="not_released")
-        rows = self.Report.search(wizard.action_open_report()["domain"])
+        rows = self._opened_lines(wizard)
         self.assertEqual(rows.lot_id, self.blocked_lot)
         wizard = self._wizard(
             location_ids=[fields.Command.set(self.shelf.ids)],
             categ_ids=[fields.Command.set(self.products.categ_id.ids)],
         )
-        rows = self.Report.search(wizard.action_open_report()["domain"])
+        rows = self._opened_lines(wizard)
         self.assertEqual(set(rows.location_id.ids), {self.shelf.id})
         self.assertEqual(len(rows), len(self.products))
         wizard = self._wizard(categ_ids=[fields.Command.set(self.products.categ_id.ids)], horizon_days=30)
-        rows = self.Report.search(wizard.action_open_report()["domain"])
+        rows = self._opened_lines(wizard)
         self.assertEqual(set(rows.mapped("expiry_bucket")), {"expired", "days_30"})
         wizard = self._wizard(categ_ids=[fields.Command.set(self.products.categ_id.ids)], shelf_life_filter="expired")
-        rows = self.Report.search(wizard.action_open_report()["domain"])
+        rows = self._opened_lines(wizard)
         self.assertEqual(rows.lot_id, self.expired_lot)
 
     def test_xlsx_reads_back_with_the_same_totals(self):
@@ -448,7 +462,8 @@ class TestLotValuation(ValuationCommon):
         wizard = self._wizard(valuation_date=today + timedelta(days=30))
         self.assertIn("is in the future", wizard.note)
         action = wizard.action_open_report()
-        self.assertEqual(action["context"]["valuation_date"], fields.Date.to_string(today))
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]).snapshot_id.valuation_date, today)
+        self.assertEqual(wizard._get_report_context()["valuation_date"], fields.Date.to_string(today))
         future = self._rows(valuation_date=fields.Date.to_string(today + timedelta(days=30)))
         self.assertEqual(future, self._rows())
 
@@ -457,8 +472,10 @@ class TestLotValuation(ValuationCommon):
         self.assertIn("has no stock moves before", wizard.note)
         action = wizard.action_open_report()
         self.assertIn("has no stock moves before", action["help"])
-        rows = self.Report.with_context(**action["context"]).search_read(action["domain"])
-        self.assertEqual(rows, [])
+        self.assertEqual(self.env[action["res_model"]].search_read(action["domain"]), [])
+        self.assertEqual(
+            self.Report.with_context(**wizard._get_report_context()).search_read(wizard._get_report_domain()), []
+        )
         attachments = self.env["ir.attachment"].search_count([])
         workbook = self._export(wizard)
         self.assertEqual(self.env["ir.attachment"].search_count([]), attachments + 1)
@@ -477,7 +494,7 @@ class TestLotValuation(ValuationCommon):
         self.assertFalse(wizard.note)
         action = wizard.action_open_report()
         self.assertIn("No stock in this scope", action["help"])
-        self.assertEqual(self.Report.with_context(**action["context"]).search(action["domain"]), self.Report)
+        self.assertFalse(self.env[action["res_model"]].search(action["domain"]))
         workbook = self._export(wizard)
         notes = [line[0] for line in workbook["Summary"].iter_rows(values_only=True) if line[0]]
         self.assertTrue(any("No stock in this scope" in note for note in notes))

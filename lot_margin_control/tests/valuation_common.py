@@ -67,6 +67,36 @@ class ValuationCommon(LotControlCommon):
         )
 
     @classmethod
+    def _ordinary_product(cls, name, category, standard_price=0.0):
+        """A lot-tracked product created as Odoo's forms create it: ``lot_valuated`` is never written."""
+        return cls.env["product.product"].create(
+            {
+                "name": name,
+                "is_storable": True,
+                "tracking": "lot",
+                "categ_id": category.id,
+                "standard_price": standard_price,
+            }
+        )
+
+    @classmethod
+    def _count(cls, lot, counted_quantity):
+        """Apply an inventory count of ``lot`` in stock: the difference goes to the inventory-loss location."""
+        quant = (
+            cls.env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create(
+                {
+                    "product_id": lot.product_id.id,
+                    "location_id": cls.stock.id,
+                    "lot_id": lot.id,
+                    "inventory_quantity": counted_quantity,
+                }
+            )
+        )
+        quant.action_apply_inventory()
+
+    @classmethod
     def _move(cls, product, source, destination, lots, price_unit=0.0, picking_type=None, partner=None):
         """One done move of ``product`` with one move line per ``(lot, quantity)`` in ``lots``."""
         picking_type = picking_type or (

@@ -6,3 +6,4 @@ from . import stock_lot_recall_notify_wizard
 from . import stock_lot_recall_withdraw_wizard
 from . import stock_lot_valuation_wizard
 from . import stock_lot_fsma_wizard
+from . import stock_lot_valuation_wizard_rollforward

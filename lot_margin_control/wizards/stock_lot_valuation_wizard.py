@@ -1,29 +1,6 @@
-import re
-
-from markupsafe import Markup
-
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import format_amount
-
-from ..models.lot_limits import check_day_counts
-
-SHELF_LIFE_FILTERS = [
-    ("all", "All"),
-    ("at_risk", "Near Expiry or Expired"),
-    ("fresh", "Fresh"),
-    ("near_expiry", "Near Expiry"),
-    ("expired", "Expired"),
-    ("no_expiry", "No Expiry"),
-]
-QUALITY_FILTERS = [
-    ("all", "All"),
-    ("not_released", "Not Released (quarantine, blocked, recalled)"),
-    ("released", "Released"),
-    ("quarantine", "Quarantine"),
-    ("blocked", "Blocked"),
-    ("recalled", "Recalled"),
-]
 
 
 class StockLotValuationWizard(models.TransientModel):
@@ -35,45 +12,14 @@ class StockLotValuationWizard(models.TransientModel):
     """
 
     _name = "stock.lot.valuation.wizard"
+    _inherit = ["stock.lot.valuation.scope"]
     _description = "Inventory Valuation by Lot"
-    _check_company_auto = True
 
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     valuation_date = fields.Date(
         string="As of",
         required=True,
         default=fields.Date.context_today,
         help="Stock and value at the end of this day. Today or a later date means now.",
-    )
-    warehouse_ids = fields.Many2many(
-        "stock.warehouse",
-        string="Warehouses",
-        check_company=True,
-        domain="[('company_id', '=', company_id)]",
-        help="Leave empty for every warehouse of the company.",
-    )
-    location_ids = fields.Many2many(
-        "stock.location",
-        string="Locations",
-        check_company=True,
-        domain="[('company_id', '=', company_id), ('usage', 'in', ('internal', 'transit'))]",
-        help="These locations and the locations inside them. Leave empty for all.",
-    )
-    categ_ids = fields.Many2many(
-        "product.category",
-        string="Product Categories",
-        help="These categories and their subcategories. Leave empty for all.",
-    )
-    shelf_life_filter = fields.Selection(
-        SHELF_LIFE_FILTERS, string="Shelf Life", required=True, default="all", help="As of the chosen date."
-    )
-    quality_filter = fields.Selection(
-        QUALITY_FILTERS, string="Quality Status", required=True, default="all", help="The lots' current status."
-    )
-    horizon_days = fields.Integer(
-        string="Expiring Within (days)",
-        help="Only lots expiring within this many days of the chosen date, expired ones included. "
-        "0 shows every lot.",
     )
     note = fields.Text(compute="_compute_note", help="What the report will show, when it is not plain.")
     summary_html = fields.Html(
@@ -81,10 +27,6 @@ class StockLotValuationWizard(models.TransientModel):
         readonly=True,
         help="Value by expiry and quality status and the suggested provision, from the report's summary.",
     )
-
-    @api.constrains("horizon_days")
-    def _check_horizon_days(self):
-        check_day_counts(self, "horizon_days")
 
     @api.constrains("valuation_date")
     def _check_valuation_date(self):
@@ -170,88 +112,33 @@ class StockLotValuationWizard(models.TransientModel):
             except UserError as error:  # a date out of range, refused on save
                 wizard.note = error.args[0]
 
-    def _get_report_domain(self):
-        """The report domain of the chosen scope."""
-        self.ensure_one()
-        domain = [("company_id", "=", self.company_id.id)]
-        if self.warehouse_ids:
-            domain.append(("warehouse_id", "in", self.warehouse_ids.ids))
-        if self.location_ids:
-            domain.append(("location_id", "child_of", self.location_ids.ids))
-        if self.categ_ids:
-            domain.append(("product_categ_id", "child_of", self.categ_ids.ids))
-        shelf_life = {
-            "at_risk": ["near_expiry", "expired"],
-            "fresh": ["fresh"],
-            "near_expiry": ["near_expiry"],
-            "expired": ["expired"],
-            "no_expiry": ["no_expiry"],
-        }.get(self.shelf_life_filter)
-        if shelf_life:
-            domain.append(("shelf_life_state", "in", shelf_life))
-        quality = {
-            "not_released": ["quarantine", "blocked", "recalled"],
-            "released": ["released"],
-            "quarantine": ["quarantine"],
-            "blocked": ["blocked"],
-            "recalled": ["recalled"],
-        }.get(self.quality_filter)
-        if quality:
-            domain.append(("quality_state", "in", quality))
-        if self.horizon_days:
-            domain.append(("remaining_shelf_life_days", "<", self.horizon_days))
-        return domain
-
     def _get_report_context(self):
         self.ensure_one()
         return {"valuation_date": fields.Date.to_string(self._get_effective_date())}
 
-    def _describe_filters(self):
-        """The scope in words, for the spreadsheet."""
-        self.ensure_one()
-        parts = []
-        if self.warehouse_ids:
-            parts.append(self.env._("Warehouses: %s", ", ".join(self.warehouse_ids.mapped("name"))))
-        if self.location_ids:
-            parts.append(self.env._("Locations: %s", ", ".join(self.location_ids.mapped("complete_name"))))
-        if self.categ_ids:
-            parts.append(self.env._("Categories: %s", ", ".join(self.categ_ids.mapped("complete_name"))))
-        selections = (("shelf_life_filter", "all"), ("quality_filter", "all"))
-        for fname, default in selections:
-            if self[fname] != default:
-                field = self._fields[fname]
-                label = dict(field._description_selection(self.env))[self[fname]]
-                parts.append(f"{field._description_string(self.env)}: {label}")
-        if self.horizon_days:
-            parts.append(self.env._("Expiring within %(days)s days", days=self.horizon_days))
-        return "; ".join(parts) or self.env._("None")
-
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
-    def action_open_report(self):
-        """Open the report (pivot, list, graph) as of the date, on the chosen scope."""
+    def _get_scope_values(self):
+        """The wizard's date and scope as the values of a ``stock.lot.valuation.snapshot``."""
         self.ensure_one()
-        notes = [self._get_no_stock_note(), *self._get_notes()]
-        help_html = Markup("<p class='o_view_nocontent_empty_folder'>%s</p>") % notes[0] + Markup().join(
-            Markup("<p>%s</p>") % note for note in notes[1:]
-        )
         return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Valuation by Lot as of %(date)s", date=self._get_effective_date()),
-            "res_model": "stock.lot.valuation.report",
-            "view_mode": "pivot,list,graph",
-            "views": [
-                (self.env.ref("lot_margin_control.stock_lot_valuation_report_view_pivot").id, "pivot"),
-                (self.env.ref("lot_margin_control.stock_lot_valuation_report_view_list").id, "list"),
-                (self.env.ref("lot_margin_control.stock_lot_valuation_report_view_graph").id, "graph"),
-            ],
-            "search_view_id": [self.env.ref("lot_margin_control.stock_lot_valuation_report_view_search").id],
-            "domain": self._get_report_domain(),
-            "context": self._get_report_context(),
-            "help": help_html,
-            "target": "current",
+            "company_id": self.company_id.id,
+            "valuation_date": self.valuation_date,
+            "warehouse_ids": [Command.set(self.warehouse_ids.ids)],
+            "location_ids": [Command.set(self.location_ids.ids)],
+            "categ_ids": [Command.set(self.categ_ids.ids)],
+            "shelf_life_filter": self.shelf_life_filter,
+            "quality_filter": self.quality_filter,
+            "horizon_days": self.horizon_days,
         }
+
+    def action_open_report(self):
+        """Make a snapshot of the valuation as of the date on the chosen scope and open its lines
+        (pivot, list, graph): pages, sorts and groups then read an indexed table."""
+        self.ensure_one()
+        snapshot = self.env["stock.lot.valuation.snapshot"].create(self._get_scope_values())
+        return snapshot.action_open_lines([self._get_no_stock_note(), *self._get_notes()])
 
     def action_open_summary(self):
         """Show the provision summary of the chosen scope (the report's ``get_summary``)."""
@@ -302,18 +189,6 @@ class StockLotValuationWizard(models.TransientModel):
         content = self.env["report.lot_margin_control.valuation_xlsx"]._generate(
             rows, summary, header, self.company_id.currency_id, notes
         )
-        company = re.sub(r"[^\w-]+", "_", self.company_id.name or "").strip("_")
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"inventory_valuation_by_lot_{company}_{self._get_effective_date()}.xlsx",
-                "raw": content,
-                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
+        return self.env["report.lot_margin_control.valuation_xlsx"]._download(
+            self, "inventory_valuation_by_lot", self._get_effective_date(), content
         )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "download",
-        }

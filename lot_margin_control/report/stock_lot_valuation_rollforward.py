@@ -1,0 +1,540 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .stock_lot_margin_report import COMPANY_BITS, COST_READERS
+from .stock_lot_valuation_report import VALUATION_BASES
+
+# Every context key the rows depend on.
+PERIOD = ("valuation_date_from", "valuation_date", "tz")
+# The movements between opening and closing, in their order on screen and on paper: (flow, label,
+# sign in closing = opening + receipts + production + returns - deliveries - consumption - write-offs
+# + revaluation). Outflows are shown as positive numbers.
+FLOWS = [
+    ("receipt", "Receipts", 1),
+    ("production", "Production", 1),
+    ("return", "Customer Returns", 1),
+    ("delivery", "Deliveries (COGS)", -1),
+    ("consumption", "Consumption", -1),
+    ("writeoff", "Scrap & Inventory Losses", -1),
+]
+
+
+def last_month_end(day):
+    """The last day of the month before ``day``'s: the default opening of a roll-forward."""
+    return day + relativedelta(day=1, days=-1)
+
+
+class StockLotValuationRollforward(models.Model):
+    """How each lot's stock and value went from one instant to another: the roll-forward by lot.
+
+    One row per lot (or per product for stock and value without lot) and
+    company, for the period between the context keys ``valuation_date_from``
+    (the opening; absent: the end of last month) and ``valuation_date`` (the
+    closing; absent: now), each read
+    like the valuation report's ``valuation_date`` (a date is the end of that
+    day in the user's time zone, a datetime an instant, today or later is now).
+
+    Opening and closing are the valuation by lot at those instants, per lot:
+    quantities are the quants minus the done move lines after the instant in
+    valued locations (``stock.lot.valuation.report``), values the layers up to
+    the instant (a product valued by lot: the lot's own layers; otherwise the
+    product's layers, spread over its lots by quantity, rounded to the currency
+    with the difference on the largest lot, value without stock on a row
+    without lot).
+
+    Movements, set-based over the period's move lines (quantities) and
+    ``stock.valuation.layer`` (values). Each line side that enters or leaves
+    the company's valued stock, and each layer with a quantity and a stock
+    move, is classified by the location on the other side of the move (for a
+    layer: the move's source when stock came in, its destination when it went
+    out) — ``_sql_flow``:
+
+    ============== ================================= ================================
+    other side     stock came in                     stock went out
+    ============== ================================= ================================
+    supplier       receipt                           receipt (a return to the vendor,
+                                                     negative)
+    production     production                        consumption
+    customer       customer return                   delivery (cost of goods sold)
+    inventory      write-off (a count gain,          write-off (scrap, inventory
+                   negative)                         loss)
+    anything else  receipt (e.g. from another        delivery (e.g. to another
+                   company)                          company)
+    ============== ================================= ================================
+
+    Moves inside the company's valued stock change nothing and are left out.
+    Layers without quantity (landed costs, vendor price differences, FIFO and
+    AVCO corrections) and layers without a stock move (revaluations, standard
+    price changes) are revaluation. Every layer is thus counted once.
+
+    A lot's movement values are its own layers when its product is valued by
+    lot; otherwise each layer of a move is shared among the move's lots by
+    quantity. Revaluation is then what makes each row add up: closing -
+    opening - the other movements, to the cent. For products valued by lot it
+    is exactly the lot's revaluation layers (and rounding); for products valued
+    by product it also carries the change of the lot's share of its product's
+    average cost, which adds up to nothing over the product, so that a
+    product's (and a category's) revaluation is its revaluation layers. The
+    closing total is core's valuation (the layers) at the closing instant.
+    """
+
+    _name = "stock.lot.valuation.rollforward"
+    _description = "Valuation Roll-forward by Lot"
+    _auto = False
+    _rec_name = "lot_id"
+    _order = "company_id, product_categ_id, product_id, lot_id"
+    # flushed before the query reads them
+    _depends = {
+        "stock.move.line": [
+            "state",
+            "date",
+            "quantity_product_uom",
+            "owner_id",
+            "location_id",
+            "location_dest_id",
+            "lot_id",
+            "product_id",
+            "move_id",
+        ],
+        "stock.move": ["location_id", "location_dest_id"],
+        "stock.quant": ["product_id", "lot_id", "location_id", "quantity", "owner_id"],
+        "stock.valuation.layer": [
+            "create_date",
+            "company_id",
+            "product_id",
+            "lot_id",
+            "value",
+            "quantity",
+            "stock_move_id",
+        ],
+        "stock.location": ["usage", "company_id"],
+        "product.product": ["product_tmpl_id"],
+        "product.template": ["lot_valuated", "is_storable", "categ_id", "uom_id"],
+        "res.company": ["currency_id", "partner_id"],
+        "res.currency": ["rounding"],
+    }
+
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, depends_context=PERIOD)
+    product_id = fields.Many2one("product.product", readonly=True, depends_context=PERIOD)
+    product_categ_id = fields.Many2one(
+        "product.category", string="Product Category", readonly=True, depends_context=PERIOD
+    )
+    company_id = fields.Many2one("res.company", readonly=True, depends_context=PERIOD)
+    currency_id = fields.Many2one("res.currency", readonly=True, depends_context=PERIOD)
+    uom_id = fields.Many2one("uom.uom", string="Unit", readonly=True, depends_context=PERIOD)
+    valuation_basis = fields.Selection(VALUATION_BASES, readonly=True, depends_context=PERIOD)
+    opening_qty = fields.Float(digits="Product Unit of Measure", readonly=True, depends_context=PERIOD)
+    opening_value = fields.Monetary(readonly=True, depends_context=PERIOD, groups=COST_READERS)
+    receipt_qty = fields.Float(
+        string="Received Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
+    )
+    receipt_value = fields.Monetary(string="Receipts", readonly=True, depends_context=PERIOD, groups=COST_READERS)
+    production_qty = fields.Float(
+        string="Produced Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
+    )
+    production_value = fields.Monetary(string="Production", readonly=True, depends_context=PERIOD, groups=COST_READERS)
+    return_qty = fields.Float(
+        string="Returned Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
+    )
+    return_value = fields.Monetary(
+        string="Customer Returns", readonly=True, depends_context=PERIOD, groups=COST_READERS
+    )
+    delivery_qty = fields.Float(
+        string="Delivered Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
+    )
+    delivery_value = fields.Monetary(
+        string="Deliveries (COGS)", readonly=True, depends_context=PERIOD, groups=COST_READERS
+    )
+    consumption_qty = fields.Float(
+        string="Consumed Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
+    )
+    consumption_value = fields.Monetary(
+        string="Consumption", readonly=True, depends_context=PERIOD, groups=COST_READERS
+    )
+    writeoff_qty = fields.Float(
+        string="Written-off Qty", digits="Product Unit of Measure", readonly=True, depends_context=PERIOD
+    )
+    writeoff_value = fields.Monetary(
+        string="Scrap & Inventory Losses", readonly=True, depends_context=PERIOD, groups=COST_READERS
+    )
+    revaluation_value = fields.Monetary(
+        string="Revaluation",
+        readonly=True,
+        depends_context=PERIOD,
+        groups=COST_READERS,
+        help="Revaluation, landed cost and price-difference layers; for products valued by product also the "
+        "change of this lot's share of the product's average cost (nothing over the whole product).",
+    )
+    closing_qty = fields.Float(digits="Product Unit of Measure", readonly=True, depends_context=PERIOD)
+    closing_value = fields.Monetary(readonly=True, depends_context=PERIOD, groups=COST_READERS)
+
+    # ------------------------------------------------------------------
+    # Period
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_period(self):
+        """``(opening, closing, closing_is_now)`` of the context keys ``valuation_date_from`` (absent:
+        the end of last month) and ``valuation_date`` (absent: now), naive UTC instants; a UserError when
+        either is not a date in range (``stock.lot.valuation.report``'s rules) or the end is before the
+        start."""
+        report = self.env["stock.lot.valuation.report"]
+        today = fields.Date.context_today(self)
+        start = self.env.context.get("valuation_date_from") or last_month_end(today)
+        end = self.env.context.get("valuation_date") or today
+        if report._get_as_of_instant(start) > report._get_as_of_instant(end):
+            raise UserError(
+                self.env._(
+                    "The roll-forward ends (%(end)s) before it starts (%(start)s): choose an end date on or after "
+                    "the opening date.",
+                    start=str(start)[:30],
+                    end=str(end)[:30],
+                )
+            )
+        opening, _opening_is_now = report._resolve_valuation_date(start)
+        closing, closing_is_now = report._resolve_valuation_date(end)
+        return opening, closing, closing_is_now
+
+    # ------------------------------------------------------------------
+    # SQL
+    # ------------------------------------------------------------------
+    @property
+    def _table_query(self):
+        opening, closing, closing_is_now = self._get_period()
+        return self._rollforward_query(opening, closing, closing_is_now)
+
+    @api.model
+    def _sql_flow(self, inflow, counterpart_usage):
+        """The movement (``FLOWS``) of stock that came in (``inflow``, SQL boolean) or went out, with the
+        location usage ``counterpart_usage`` (SQL) on the other side: the table of the model's docstring."""
+        return SQL(
+            """CASE %(usage)s
+                   WHEN 'supplier' THEN 'receipt'
+                   WHEN 'production' THEN CASE WHEN %(inflow)s THEN 'production' ELSE 'consumption' END
+                   WHEN 'customer' THEN CASE WHEN %(inflow)s THEN 'return' ELSE 'delivery' END
+                   WHEN 'inventory' THEN 'writeoff'
+                   ELSE CASE WHEN %(inflow)s THEN 'receipt' ELSE 'delivery' END
+               END""",
+            usage=counterpart_usage,
+            inflow=inflow,
+        )
+
+    @api.model
+    def _rollforward_query(self, opening, closing, closing_is_now):
+        """The rows between the instants ``opening`` and ``closing`` (``closing_is_now``: every layer
+        and line up to now). Ids pack the lot (or, without lot, the product) and the company."""
+        until_closing = SQL("TRUE") if closing_is_now else SQL("svl.create_date <= %s", closing)
+        line_until_closing = SQL("TRUE") if closing_is_now else SQL("ml.date <= %s", closing)
+        lot_valuated = SQL("COALESCE(tmpl.lot_valuated, FALSE)")
+        flow_sums = SQL(", ").join(
+            SQL(
+                "SUM(part.quantity) FILTER (WHERE part.flow = %(flow)s) AS %(qty)s, "
+                "SUM(part.value) FILTER (WHERE part.flow = %(flow)s) AS %(value)s",
+                flow=flow,
+                qty=SQL.identifier(f"{flow}_qty"),
+                value=SQL.identifier(f"{flow}_value"),
+            )
+            for flow, _label, _sign in FLOWS
+        )
+        flow_columns = SQL(", ").join(
+            SQL(
+                "%(sign)s * COALESCE(by_key.%(qty)s, 0) AS %(qty)s, "
+                "%(sign)s * ROUND(COALESCE(by_key.%(value)s, 0) / currency.rounding) * currency.rounding AS %(value)s",
+                sign=sign,
+                qty=SQL.identifier(f"{flow}_qty"),
+                value=SQL.identifier(f"{flow}_value"),
+            )
+            for flow, _label, sign in FLOWS
+        )
+        # the flows' raw sums are signed (in > 0, out < 0): their rounded sum is the net movement
+        net_movement = SQL(" + ").join(
+            SQL("ROUND(COALESCE(by_key.%s, 0) / currency.rounding)", SQL.identifier(f"{flow}_value"))
+            for flow, _label, _sign in FLOWS
+        )
+        # one window partition, no ordering: the rounding difference goes to the stock row holding the
+        # most (the smallest lot id among equals), found with MAX and MIN ... FILTER instead of ranks
+        instants = ("opening", "closing")
+        partition_columns = SQL(", ").join(
+            SQL(
+                """SUM(combined.%(qty)s) OVER partition_key AS %(partition_qty)s,
+                   ROUND(SUM(combined.%(layer)s) OVER partition_key / currency.rounding) * currency.rounding
+                       AS %(partition_value)s,
+                   MAX(ABS(combined.%(qty)s)) FILTER (WHERE NOT combined.is_layer) OVER partition_key
+                       AS %(largest_qty)s""",
+                qty=SQL.identifier(f"{instant}_qty"),
+                layer=SQL.identifier(f"{instant}_layer"),
+                partition_qty=SQL.identifier(f"partition_{instant}_qty"),
+                partition_value=SQL.identifier(f"partition_{instant}_value"),
+                largest_qty=SQL.identifier(f"largest_{instant}_qty"),
+            )
+            for instant in instants
+        )
+        share_columns = SQL(", ").join(
+            SQL(
+                """CASE WHEN partitioned.is_layer
+                        THEN CASE WHEN partitioned.%(partition_qty)s = 0 THEN partitioned.%(partition_value)s
+                                  ELSE 0 END
+                        WHEN partitioned.%(partition_qty)s <> 0
+                        THEN ROUND(partitioned.%(partition_value)s * partitioned.%(qty)s
+                                   / partitioned.%(partition_qty)s / partitioned.rounding) * partitioned.rounding
+                        ELSE 0 END AS %(share)s,
+                   MIN(COALESCE(partitioned.lot_id, 0)) FILTER (
+                       WHERE NOT partitioned.is_layer AND ABS(partitioned.%(qty)s) = partitioned.%(largest_qty)s
+                   ) OVER partition_key AS %(largest_key)s""",
+                qty=SQL.identifier(f"{instant}_qty"),
+                partition_qty=SQL.identifier(f"partition_{instant}_qty"),
+                partition_value=SQL.identifier(f"partition_{instant}_value"),
+                largest_qty=SQL.identifier(f"largest_{instant}_qty"),
+                share=SQL.identifier(f"{instant}_share"),
+                largest_key=SQL.identifier(f"largest_{instant}_key"),
+            )
+            for instant in instants
+        )
+        value_columns = SQL(", ").join(
+            SQL(
+                """shared.%(share)s + CASE
+                       WHEN NOT shared.is_layer AND shared.%(partition_qty)s <> 0
+                            AND COALESCE(shared.lot_id, 0) = shared.%(largest_key)s
+                       THEN shared.%(partition_value)s - SUM(shared.%(share)s) OVER partition_key
+                       ELSE 0 END AS %(value)s""",
+                share=SQL.identifier(f"{instant}_share"),
+                largest_key=SQL.identifier(f"largest_{instant}_key"),
+                partition_qty=SQL.identifier(f"partition_{instant}_qty"),
+                partition_value=SQL.identifier(f"partition_{instant}_value"),
+                value=SQL.identifier(f"{instant}_value"),
+            )
+            for instant in instants
+        )
+        return SQL(
+            """
+            WITH valued_location AS (%(valued_location)s),
+            line_side AS (
+                -- every done line after the opening, on each side in a company's valued stock, unless the
+                -- other side is in the same company's valued stock (stock moved inside the company)
+                SELECT ml.product_id, ml.lot_id, loc.company_id, side.sign * ml.quantity_product_uom AS quantity,
+                       %(line_until_closing)s AS in_period, %(line_flow)s AS flow
+                  FROM stock_move_line ml
+                 CROSS JOIN LATERAL (VALUES (ml.location_dest_id, ml.location_id, 1),
+                                            (ml.location_id, ml.location_dest_id, -1))
+                       AS side(location_id, other_id, sign)
+                  JOIN valued_location loc ON loc.id = side.location_id
+                  JOIN stock_location other ON other.id = side.other_id
+                 WHERE ml.state = 'done' AND ml.date > %(opening)s
+                   AND (ml.owner_id IS NULL OR ml.owner_id = loc.company_partner_id)
+                   AND NOT (other.company_id = loc.company_id AND other.usage IN ('internal', 'transit'))
+            ),
+            stock_qty AS (
+                -- per company, product and lot: the quants, minus the lines after each instant
+                SELECT part.company_id, part.product_id, part.lot_id,
+                       SUM(part.opening_qty) AS opening_qty, SUM(part.closing_qty) AS closing_qty
+                  FROM (
+                        SELECT loc.company_id, quant.product_id, quant.lot_id,
+                               quant.quantity AS opening_qty, quant.quantity AS closing_qty
+                          FROM stock_quant quant
+                          JOIN valued_location loc ON loc.id = quant.location_id
+                         WHERE quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id
+                         UNION ALL
+                        SELECT line_side.company_id, line_side.product_id, line_side.lot_id, -line_side.quantity,
+                               CASE WHEN line_side.in_period THEN 0 ELSE -line_side.quantity END
+                          FROM line_side
+                       ) part
+                 GROUP BY part.company_id, part.product_id, part.lot_id
+            ),
+            layer AS (
+                -- the layers' value at both instants, summed by lot first: a million layers read once
+                SELECT by_lot.company_id, by_lot.product_id,
+                       CASE WHEN %(lot_valuated)s THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
+                       SUM(by_lot.opening_value) AS opening_value, SUM(by_lot.closing_value) AS closing_value
+                  FROM (
+                        SELECT svl.company_id, svl.product_id, svl.lot_id,
+                               COALESCE(SUM(svl.value) FILTER (WHERE svl.create_date <= %(opening)s), 0)
+                                   AS opening_value,
+                               SUM(svl.value) AS closing_value
+                          FROM stock_valuation_layer svl
+                         WHERE %(until_closing)s
+                         GROUP BY svl.company_id, svl.product_id, svl.lot_id
+                       ) by_lot
+                  JOIN product_product product ON product.id = by_lot.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE tmpl.is_storable
+                 GROUP BY by_lot.company_id, by_lot.product_id,
+                          CASE WHEN %(lot_valuated)s THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+            ),
+            combined AS (
+                -- stock rows and layer totals side by side, spread by window functions (as the valuation
+                -- report does per location, here per lot)
+                SELECT stock_qty.company_id, stock_qty.product_id, stock_qty.lot_id,
+                       CASE WHEN %(lot_valuated)s THEN COALESCE(stock_qty.lot_id, 0) ELSE 0 END AS lot_key,
+                       stock_qty.opening_qty, stock_qty.closing_qty,
+                       0 AS opening_layer, 0 AS closing_layer, FALSE AS is_layer
+                  FROM stock_qty
+                  JOIN product_product product ON product.id = stock_qty.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE tmpl.is_storable
+                 UNION ALL
+                SELECT layer.company_id, layer.product_id, NULLIF(layer.lot_key, 0), layer.lot_key, 0, 0,
+                       layer.opening_value, layer.closing_value, TRUE
+                  FROM layer
+            ),
+            partitioned AS (
+                SELECT combined.*, currency.rounding, %(partition_columns)s
+                  FROM combined
+                  JOIN res_company company ON company.id = combined.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                WINDOW partition_key AS (PARTITION BY combined.company_id, combined.product_id, combined.lot_key)
+            ),
+            shared AS (
+                -- each stock row's share by quantity at each instant; the layer row keeps the value no stock
+                -- holds at that instant
+                SELECT partitioned.*, %(share_columns)s
+                  FROM partitioned
+                WINDOW partition_key AS (
+                    PARTITION BY partitioned.company_id, partitioned.product_id, partitioned.lot_key)
+            ),
+            valued AS (
+                -- the largest stock row of each partition takes the rounding difference
+                SELECT shared.company_id, shared.product_id, shared.lot_id, shared.opening_qty, shared.closing_qty,
+                       %(value_columns)s
+                  FROM shared
+                WINDOW partition_key AS (PARTITION BY shared.company_id, shared.product_id, shared.lot_key)
+            ),
+            period_layer AS (
+                -- the period's layers with a quantity and a stock move, classified; the others are revaluation
+                SELECT svl.company_id, svl.product_id, svl.lot_id, svl.stock_move_id, svl.value,
+                       %(lot_valuated)s AS lot_valuated,
+                       %(layer_flow)s AS flow
+                  FROM stock_valuation_layer svl
+                  JOIN stock_move move ON move.id = svl.stock_move_id
+                  JOIN stock_location src ON src.id = move.location_id
+                  JOIN stock_location dest ON dest.id = move.location_dest_id
+                  JOIN product_product product ON product.id = svl.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE svl.create_date > %(opening)s AND %(until_closing)s AND svl.quantity <> 0 AND tmpl.is_storable
+            ),
+            move_lot AS (
+                -- the lots of the moves of those layers, by quantity (products valued by product)
+                SELECT ml.move_id, ml.lot_id, SUM(ml.quantity_product_uom) AS quantity,
+                       SUM(SUM(ml.quantity_product_uom)) OVER (PARTITION BY ml.move_id) AS move_quantity
+                  FROM stock_move_line ml
+                 WHERE ml.state = 'done'
+                   AND ml.move_id IN (SELECT period_layer.stock_move_id FROM period_layer
+                                       WHERE NOT period_layer.lot_valuated)
+                 GROUP BY ml.move_id, ml.lot_id
+            ),
+            flow_value AS (
+                SELECT period_layer.company_id, period_layer.product_id,
+                       CASE WHEN period_layer.lot_valuated THEN period_layer.lot_id ELSE move_lot.lot_id END AS lot_id,
+                       period_layer.flow,
+                       CASE WHEN move_lot.move_id IS NULL THEN period_layer.value
+                            ELSE period_layer.value * move_lot.quantity / move_lot.move_quantity END AS value
+                  FROM period_layer
+             LEFT JOIN move_lot ON move_lot.move_id = period_layer.stock_move_id AND NOT period_layer.lot_valuated
+                                   AND move_lot.move_quantity <> 0
+            ),
+            by_key AS (
+                SELECT part.company_id, part.product_id, part.lot_id,
+                       SUM(part.opening_qty) AS opening_qty, SUM(part.closing_qty) AS closing_qty,
+                       SUM(part.opening_value) AS opening_value, SUM(part.closing_value) AS closing_value,
+                       %(flow_sums)s
+                  FROM (
+                        SELECT valued.company_id, valued.product_id, valued.lot_id, valued.opening_qty,
+                               valued.closing_qty, valued.opening_value, valued.closing_value,
+                               NULL AS flow, 0 AS quantity, 0 AS value
+                          FROM valued
+                         UNION ALL
+                        SELECT line_side.company_id, line_side.product_id, line_side.lot_id, 0, 0, 0, 0,
+                               line_side.flow, SUM(line_side.quantity), 0
+                          FROM line_side
+                          JOIN product_product product ON product.id = line_side.product_id
+                          JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                         WHERE line_side.in_period AND tmpl.is_storable
+                         GROUP BY line_side.company_id, line_side.product_id, line_side.lot_id, line_side.flow
+                         UNION ALL
+                        SELECT flow_value.company_id, flow_value.product_id, flow_value.lot_id, 0, 0, 0, 0,
+                               flow_value.flow, 0, SUM(flow_value.value)
+                          FROM flow_value
+                         GROUP BY flow_value.company_id, flow_value.product_id, flow_value.lot_id, flow_value.flow
+                       ) part
+                 GROUP BY part.company_id, part.product_id, part.lot_id
+            )
+            SELECT CASE WHEN by_key.lot_id IS NULL
+                        THEN (((by_key.product_id::bigint << %(company_bits)s) + by_key.company_id) << 1) + 1
+                        ELSE ((by_key.lot_id::bigint << %(company_bits)s) + by_key.company_id) << 1 END AS id,
+                   by_key.lot_id,
+                   by_key.product_id,
+                   tmpl.categ_id AS product_categ_id,
+                   by_key.company_id,
+                   currency.id AS currency_id,
+                   tmpl.uom_id,
+                   CASE WHEN %(lot_valuated)s THEN 'lot' ELSE 'product' END AS valuation_basis,
+                   by_key.opening_qty,
+                   by_key.opening_value,
+                   %(flow_columns)s,
+                   by_key.closing_value - by_key.opening_value
+                       - (%(net_movement)s) * currency.rounding AS revaluation_value,
+                   by_key.closing_qty,
+                   by_key.closing_value
+              FROM by_key
+              JOIN product_product product ON product.id = by_key.product_id
+              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+              JOIN res_company company ON company.id = by_key.company_id
+              JOIN res_currency currency ON currency.id = company.currency_id
+             WHERE by_key.opening_qty <> 0 OR by_key.closing_qty <> 0
+                OR by_key.opening_value <> 0 OR by_key.closing_value <> 0
+                OR %(any_flow)s
+            """,
+            valued_location=self.env["stock.lot.valuation.report"]._sql_valued_location(),
+            opening=opening,
+            until_closing=until_closing,
+            line_until_closing=line_until_closing,
+            line_flow=self._sql_flow(SQL("side.sign > 0"), SQL("other.usage")),
+            layer_flow=self._sql_flow(
+                SQL("svl.quantity > 0"), SQL("CASE WHEN svl.quantity > 0 THEN src.usage ELSE dest.usage END")
+            ),
+            lot_valuated=lot_valuated,
+            partition_columns=partition_columns,
+            share_columns=share_columns,
+            value_columns=value_columns,
+            flow_sums=flow_sums,
+            flow_columns=flow_columns,
+            net_movement=net_movement,
+            any_flow=SQL(" OR ").join(
+                SQL("COALESCE(by_key.%s, 0) <> 0", SQL.identifier(f"{flow}_{kind}"))
+                for flow, _label, _sign in FLOWS
+                for kind in ("qty", "value")
+            ),
+            company_bits=COMPANY_BITS,
+        )
+
+    # ------------------------------------------------------------------
+    # Export
+    # ------------------------------------------------------------------
+    @api.model
+    def _read_export_rows(self, domain):
+        """The rows matching ``domain`` for the spreadsheet, as dicts, by category, product and lot: one
+        query with the names joined in SQL, one batched read of the product names."""
+        self.check_access("read")
+        query = self._search(domain)
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT rollforward.*,
+                       COALESCE(categ.complete_name, '') AS category,
+                       COALESCE(lot.name, '') AS lot,
+                       COALESCE(uom.name->>%(lang)s, uom.name->>'en_US') AS uom
+                  FROM (%(rows)s) rollforward
+                  JOIN product_product product ON product.id = rollforward.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+             LEFT JOIN product_category categ ON categ.id = rollforward.product_categ_id
+             LEFT JOIN stock_lot lot ON lot.id = rollforward.lot_id
+             LEFT JOIN uom_uom uom ON uom.id = rollforward.uom_id
+                 ORDER BY categ.complete_name, product.default_code,
+                          COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'), product.id, lot.name NULLS FIRST
+                """,
+                rows=query.select(SQL("%s.*", SQL.identifier(query.table))),
+                lang=self.env.lang or "en_US",
+            )
+        )
+        return self.env["stock.lot.valuation.report"]._set_product_names(rows)

@@ -1,0 +1,252 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import float_is_zero
+
+from ..report.stock_lot_valuation_rollforward import FLOWS
+from .valuation_common import ValuationCommon
+
+# (costing method, valued by lot): products valued by product are created the ordinary way
+# (``lot_valuated`` never written, NULL in the database)
+CONFIGS = [
+    ("fifo", True),
+    ("fifo", False),
+    ("average", True),
+    ("average", False),
+    ("standard", True),
+    ("standard", False),
+]
+MOVEMENT_FIELDS = [f"{flow}_{kind}" for flow, _label, _sign in FLOWS for kind in ("qty", "value")]
+ROW_FIELDS = [
+    "lot_id",
+    "product_id",
+    "company_id",
+    "valuation_basis",
+    "opening_qty",
+    "opening_value",
+    *MOVEMENT_FIELDS,
+    "revaluation_value",
+    "closing_qty",
+    "closing_value",
+]
+
+
+def expected_flow(layer):
+    """The movement a layer belongs to, from its stock move, as the roll-forward documents it."""
+    move = layer.stock_move_id
+    if not move or float_is_zero(layer.quantity, precision_digits=6):
+        return "revaluation"
+    inflow = layer.quantity > 0
+    usage = (move.location_id if inflow else move.location_dest_id).usage
+    if usage == "supplier":
+        return "receipt"
+    if usage == "production":
+        return "production" if inflow else "consumption"
+    if usage == "customer":
+        return "return" if inflow else "delivery"
+    if usage == "inventory":
+        return "writeoff"
+    return "receipt" if inflow else "delivery"
+
+
+class RollforwardCommon(ValuationCommon):
+    """Each costing method, valued by lot or not: stock before the period, every kind of movement in
+    it (receipt, production, consumption, delivery, customer return, scrap, count loss, a layer
+    without quantity like a landed cost, a standard price change), and more after its end."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.production = cls.env["stock.location"].search(
+            [("usage", "=", "production"), ("company_id", "in", (cls.env.company.id, False))], limit=1
+        )
+        cls.products = cls.env["product.product"]
+        cls.lots = {}
+        for cost_method, by_lot in CONFIGS:
+            category = cls._valuation_category(f"LMC Roll {cost_method} {by_lot}", cost_method, "real_time")
+            name = f"LMC Roll {cost_method} {'lot' if by_lot else 'product'}"
+            if by_lot:
+                product = cls._valued_product(name, category, lot_valuated=True, standard_price=6.0)
+            else:
+                product = cls._ordinary_product(name, category, standard_price=6.0)
+            cls.products |= product
+            cls.lots[product] = {key: cls._lot(f"{name} {key}", product=product) for key in "ABCPD"}
+        # before the period
+        for product, lots in cls.lots.items():
+            cls._receive(product, [(lots["A"], 10)], 5.0)
+            cls._receive(product, [(lots["B"], 10)], 7.0)
+            cls._deliver(product, [(lots["A"], 4)])
+        cls._backdate(cls._days_ago(45))
+        # in the period
+        for product, lots in cls.lots.items():
+            receipt = cls._receive(product, [(lots["C"], 5)], 9.0)
+            delivery = cls._deliver(product, [(lots["B"], 3)])
+            cls._return(delivery, lots["B"], 1)
+            cls._scrap(lots["C"], 2)
+            cls._count(lots["A"], 5)  # 6 on hand: one lost
+            cls._move(product, cls.stock, cls.production, [(lots["A"], 1)])
+            cls._move(product, cls.production, cls.stock, [(lots["P"], 2)], price_unit=8.0)
+            cls.env["stock.valuation.layer"].create(
+                {
+                    "company_id": cls.env.company.id,
+                    "product_id": product.id,
+                    "lot_id": lots["C"].id if product.lot_valuated else False,
+                    "stock_move_id": receipt.id,
+                    "stock_valuation_layer_id": receipt.stock_valuation_layer_ids[:1].id,
+                    "quantity": 0,
+                    "value": 3.5,
+                    "description": "LMC landed cost",
+                }
+            )
+            if product.cost_method == "standard":
+                product.standard_price = 6.5
+        cls._backdate(cls._days_ago(20))
+        # after the period
+        for product, lots in cls.lots.items():
+            cls._receive(product, [(lots["D"], 4)], 11.0)
+            cls._deliver(product, [(lots["B"], 1)])
+        cls.opening_date = (fields.Datetime.now() - timedelta(days=30)).date()
+        cls.closing_date = (fields.Datetime.now() - timedelta(days=10)).date()
+        cls.Rollforward = cls.env["stock.lot.valuation.rollforward"].with_context(
+            valuation_date_from=fields.Date.to_string(cls.opening_date),
+            valuation_date=fields.Date.to_string(cls.closing_date),
+        )
+
+    def _rows(self, products=None, rollforward=None):
+        rollforward = rollforward if rollforward is not None else self.Rollforward
+        return rollforward.search_read([("product_id", "in", (products or self.products).ids)], ROW_FIELDS)
+
+    def _layers(self, products, after=None, until=None):
+        domain = [("product_id", "in", products.ids), ("company_id", "=", self.env.company.id)]
+        if after:
+            domain.append(("create_date", ">", after))
+        if until:
+            domain.append(("create_date", "<=", until))
+        return self.env["stock.valuation.layer"].search(domain)
+
+    def assertRowAddsUp(self, row):
+        currency = self.env.company.currency_id
+        signs = dict((flow, sign) for flow, _label, sign in FLOWS)
+        value = row["opening_value"] + row["revaluation_value"]
+        qty = row["opening_qty"]
+        for flow, sign in signs.items():
+            value += sign * row[f"{flow}_value"]
+            qty += sign * row[f"{flow}_qty"]
+        self.assertTrue(currency.is_zero(value - row["closing_value"]), f"{row['lot_id']}: {value} vs {row}")
+        self.assertAlmostEqual(qty, row["closing_qty"], places=6, msg=row["lot_id"])
+        for flow, _label, _sign in FLOWS:
+            self.assertTrue(currency.is_zero(currency.round(row[f"{flow}_value"]) - row[f"{flow}_value"]))
+
+
+@tagged("post_install", "-at_install")
+class TestValuationRollforward(RollforwardCommon):
+    """The roll-forward by lot ties out to core's valuation layers, row by row and in total."""
+
+    def test_every_row_adds_up_to_the_cent(self):
+        rows = self._rows()
+        self.assertEqual({row["product_id"][0] for row in rows}, set(self.products.ids))
+        for row in rows:
+            with self.subTest(lot=row["lot_id"]):
+                self.assertRowAddsUp(row)
+
+    def test_opening_and_closing_totals_are_core_valuation(self):
+        opening, closing, closing_is_now = self.Rollforward._get_period()
+        self.assertFalse(closing_is_now)
+        for product in self.products:
+            with self.subTest(product=product.name):
+                rows = self._rows(product)
+                opening_total = sum(self._layers(product, until=opening).mapped("value"))
+                closing_total = sum(self._layers(product, until=closing).mapped("value"))
+                self.assertAlmostEqual(sum(row["opening_value"] for row in rows), opening_total, places=2)
+                self.assertAlmostEqual(sum(row["closing_value"] for row in rows), closing_total, places=2)
+                self.assertAlmostEqual(closing_total, product.with_context(to_date=closing).value_svl, places=2)
+                self.assertAlmostEqual(
+                    sum(row["closing_qty"] for row in rows), product.with_context(to_date=closing).qty_available
+                )
+        rows = self._rows()
+        self.assertAlmostEqual(
+            sum(row["closing_value"] for row in rows),
+            sum(self._layers(self.products, until=closing).mapped("value")),
+            places=2,
+        )
+
+    def test_each_movement_is_its_layers(self):
+        """Per product, each movement column is the sum of the period's layers of that kind (to a cent per
+        lot for products valued by product, whose layers are shared among lots), revaluation included."""
+        opening, closing, _now = self.Rollforward._get_period()
+        for product in self.products:
+            with self.subTest(product=product.name):
+                rows = self._rows(product)
+                layers = self._layers(product, after=opening, until=closing)
+                kinds = {expected_flow(layer) for layer in layers}
+                self.assertEqual(
+                    kinds, {"receipt", "delivery", "return", "writeoff", "production", "consumption", "revaluation"}
+                )
+                tolerance = 0.005 if product.lot_valuated else 0.01 * len(rows)
+                for flow, _label, sign in [*FLOWS, ("revaluation", "", 1)]:
+                    expected = sum(layer.value for layer in layers if expected_flow(layer) == flow)
+                    shown = sum(row[f"{flow}_value"] for row in rows)
+                    self.assertAlmostEqual(sign * shown, expected, delta=tolerance, msg=flow)
+
+    def test_lot_figures(self):
+        opening, closing, _now = self.Rollforward._get_period()
+        for product, lots in self.lots.items():
+            with self.subTest(product=product.name):
+                rows = {row["lot_id"] and row["lot_id"][0]: row for row in self._rows(product)}
+                self.assertNotIn(lots["D"].id, rows, "received after the period")
+                a, b, c, p = (rows[lots[key].id] for key in "ABCP")
+                self.assertEqual(
+                    (a["opening_qty"], a["writeoff_qty"], a["consumption_qty"], a["closing_qty"]), (6, 1, 1, 4)
+                )
+                self.assertEqual(
+                    (b["opening_qty"], b["delivery_qty"], b["return_qty"], b["closing_qty"]), (10, 3, 1, 8)
+                )
+                self.assertEqual(
+                    (c["opening_qty"], c["receipt_qty"], c["writeoff_qty"], c["closing_qty"]), (0, 5, 2, 3)
+                )
+                self.assertEqual((p["opening_qty"], p["production_qty"], p["closing_qty"]), (0, 2, 2))
+                report = self.env["stock.lot.valuation.report"]
+                for day, side in ((self.opening_date, "opening"), (self.closing_date, "closing")):
+                    report_rows = report.with_context(valuation_date=fields.Date.to_string(day)).search(
+                        [("product_id", "=", product.id)]
+                    )
+                    for lot_id, row in rows.items():
+                        lot_rows = report_rows.filtered(lambda r, lot_id=lot_id: r.lot_id.id == lot_id)
+                        self.assertAlmostEqual(row[f"{side}_qty"], sum(lot_rows.mapped("quantity")))
+                        # one location per lot: the report's value of the lot
+                        self.assertAlmostEqual(row[f"{side}_value"], sum(lot_rows.mapped("value")), places=2)
+                if product.lot_valuated:
+                    for key, lot in lots.items():
+                        if key == "D":
+                            continue
+                        row = rows[lot.id]
+                        self.assertAlmostEqual(
+                            row["opening_value"], lot.with_context(to_date=opening).value_svl, places=2
+                        )
+                        self.assertAlmostEqual(
+                            row["closing_value"], lot.with_context(to_date=closing).value_svl, places=2
+                        )
+                    # at cost, or at the standard price of 6.00 (changed to 6.50 at the end of the period)
+                    standard = product.cost_method == "standard"
+                    self.assertAlmostEqual(c["receipt_value"], 5 * (6.0 if standard else 9.0), places=2)
+                    self.assertAlmostEqual(b["delivery_value"], 3 * (6.0 if standard else 7.0), places=2)
+                    self.assertAlmostEqual(b["return_value"], 6.0 if standard else 7.0, places=2)
+                    self.assertAlmostEqual(p["production_value"], 2 * (6.0 if standard else 8.0), places=2)
+                    # the landed cost; at standard cost the price change then brings the lot's 3 units to 6.50
+                    self.assertAlmostEqual(c["revaluation_value"], 3 * 6.5 - 3 * 6.0 if standard else 3.5, places=2)
+
+    def test_query_count_does_not_grow_with_lots(self):
+        fields_read = ["opening_value", "closing_value", "delivery_value", "revaluation_value"]
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            self.Rollforward.search_fetch([], fields_read)
+        product = self.products[0]
+        for index in range(5):
+            lot = self._lot(f"LMC Roll extra {index}", product=product)
+            self._receive(product, [(lot, 3)], 4.0)
+        self._backdate(self._days_ago(20))
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            records = self.Rollforward.search_fetch([], fields_read)
+        self.assertTrue(len(records) > len(self._rows()) - 1)
