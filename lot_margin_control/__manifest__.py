@@ -57,6 +57,7 @@
         "views/stock_lot_count_views.xml",
         "views/stock_lot_kpi_views.xml",
         "views/menus.xml",
+        "views/stock_lot_scan_views.xml",
     ],
     "demo": [
         "demo/lot_margin_control_demo.xml",

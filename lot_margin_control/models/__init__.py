@@ -32,3 +32,6 @@ from . import stock_lot_recall_reconciliation
 from . import stock_lot_count
 from . import stock_lot_recall_scope
 from . import stock_lot_kpi
+from . import stock_lot_scan
+from . import stock_picking_scan
+from . import stock_move_line_scan
