@@ -69,6 +69,7 @@
     "assets": {
         "web.assets_backend": [
             "lot_margin_control/static/src/overview/*",
+            "lot_margin_control/static/src/lot_scan/*",
         ],
         "web.assets_tests": [
             "lot_margin_control/static/tests/tours/*.js",
