@@ -1,12 +1,8 @@
-import base64
-import os
-import tempfile
 from datetime import datetime, timedelta
-from pathlib import Path
-from unittest.mock import patch
 
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import ChromeBrowser
+
+from .tour_screenshot import last_screen_saved_as
 
 SCREENSHOT_NAME = "lot_scan_phone.png"
 
@@ -84,19 +80,7 @@ class TestLotScanTour(HttpCase):
         self.assertEqual(
             sorted(delivery.move_line_ids.lot_id.mapped("name")), ["TOUR-CHEESE", "TOUR-MILK-1", "TOUR-YOGURT"]
         )
-        folder = os.environ.get("LMC_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lmc_scan_")
-        path = Path(folder) / SCREENSHOT_NAME
-        stop = ChromeBrowser.stop
-
-        def screenshot_then_stop(browser):
-            """The browser's last screen, saved before it closes."""
-            try:
-                shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
-                path.write_bytes(base64.b64decode(shot["data"]))
-            finally:
-                stop(browser)
-
-        with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        with last_screen_saved_as(SCREENSHOT_NAME) as path:
             self.start_tour(
                 f"/odoo/action-stock.action_picking_tree_all/{delivery.id}",
                 "lot_margin_control_lot_scan_tour",
