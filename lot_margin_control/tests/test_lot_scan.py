@@ -373,3 +373,27 @@ class TestLotScan(LotControlCommon):
         before = datetime.now() - timedelta(seconds=5)
         scan = self.env["stock.lot.scan"].browse(self._scan("SCAN-A")["scan_id"])
         self.assertGreaterEqual(scan.date, before)
+
+    def test_overview_scan_coverage_and_picking_accuracy(self):
+        self._scan("SCAN-A")
+        self.delivery.button_validate()
+        second = self._delivery(self.product, 2)
+        self._scan("SCAN-BLOCKED", picking=second)
+        self._scan("SCAN-SMALL", picking=second)
+        second.button_validate()
+        unscanned = self._delivery(self.product, 1)
+        unscanned.button_validate()
+        today = datetime.now().date()
+        kpis = {
+            kpi["code"]: kpi
+            for kpi in self.env["stock.lot.kpi"].with_user(self.lot_user).get_kpis(today, today, [self.env.company.id])
+        }
+        self.assertEqual(kpis["picking_accuracy"]["value"], round(100 / 3, 2), "1 of 3 scans confirmed")
+        self.assertEqual(kpis["scan_coverage"]["value"], round(100 * 2 / 3, 2), "2 of 3 lines scanned")
+        action = kpis["scan_coverage"]["action"]
+        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), unscanned.move_line_ids)
+        action = kpis["picking_accuracy"]["action"]
+        self.assertEqual(
+            sorted(self.env[action["res_model"]].search(action["domain"]).mapped("result")),
+            ["confirmed", "refused", "switched"],
+        )
