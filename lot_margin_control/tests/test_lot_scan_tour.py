@@ -94,3 +94,16 @@ class TestLotScanTour(HttpCase):
         scans = self.env["stock.lot.scan"].search([("picking_id", "=", delivery.id)], order="id")
         self.assertEqual(scans.mapped("result"), ["refused", "confirmed", "confirmed", "switched"])
         self.assertEqual(scans.user_id, user)
+
+    def test_validate_from_the_scan_dialog(self):
+        user = new_test_user(
+            self.env, login="lmc_tour_shipper", groups="stock.group_stock_user,stock.group_production_lot"
+        )
+        delivery = self._make_delivery()
+        self.start_tour(
+            f"/odoo/action-stock.action_picking_tree_all/{delivery.id}",
+            "lot_margin_control_lot_scan_validate_tour",
+            login=user.login,
+        )
+        self.assertEqual(delivery.state, "done")
+        self.assertTrue(all(delivery.move_line_ids.mapped("lot_scanned")))

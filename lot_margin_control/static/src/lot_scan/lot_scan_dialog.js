@@ -29,6 +29,7 @@ export class LotScanDialog extends Component {
         pickingId: Number,
         pickingName: String,
         isReceipt: Boolean,
+        onValidate: { type: Function, optional: true },
         close: Function,
     };
 
@@ -52,6 +53,15 @@ export class LotScanDialog extends Component {
 
     get scannedCount() {
         return this.state.lines.filter((line) => line.scanned).length;
+    }
+
+    get allScanned() {
+        return this.state.lines.length > 0 && this.scannedCount === this.state.lines.length;
+    }
+
+    async onValidateClick() {
+        this.props.close();
+        await this.props.onValidate();
     }
 
     get resultClass() {

@@ -18,11 +18,8 @@ function typeCode(code) {
     ];
 }
 
-// A delivery of three lots scanned on a phone-sized screen: a garbled code, a blocked lot,
-// two lots typed or sent by a hardware scanner, and one read by the camera (scanBarcode
-// stubbed: headless Chrome has no camera).
-registry.category("web_tour.tours").add("lot_margin_control_lot_scan_tour", {
-    steps: () => [
+function openScan() {
+    return [
         {
             content: "Open the transfer's actions (the header buttons live there on a phone)",
             trigger: ".o_cp_action_menus button:has(.fa-cog)",
@@ -37,6 +34,15 @@ registry.category("web_tour.tours").add("lot_margin_control_lot_scan_tour", {
             content: "Three lot lines, none scanned yet",
             trigger: ".o_lot_scan_dialog .o_lot_scan_progress:contains('0 / 3')",
         },
+    ];
+}
+
+// A delivery of three lots scanned on a phone-sized screen: a garbled code, a blocked lot,
+// two lots typed or sent by a hardware scanner, and one read by the camera (scanBarcode
+// stubbed: headless Chrome has no camera).
+registry.category("web_tour.tours").add("lot_margin_control_lot_scan_tour", {
+    steps: () => [
+        ...openScan(),
         ...typeCode("%%garbled%%"),
         {
             content: "A garbled code is explained, nothing scanned",
@@ -76,6 +82,29 @@ registry.category("web_tour.tours").add("lot_margin_control_lot_scan_tour", {
         {
             content: "Ticks on every line",
             trigger: ".o_lot_scan_lines:not(:has(.o_lot_scan_line:not(.o_lot_scan_line_done)))",
+        },
+    ],
+});
+
+// Scan the three lots and validate from the dialog: the transfer's own Validate runs.
+registry.category("web_tour.tours").add("lot_margin_control_lot_scan_validate_tour", {
+    steps: () => [
+        ...openScan(),
+        ...typeCode("TOUR-YOGURT"),
+        ...typeCode("TOUR-CHEESE"),
+        ...typeCode("TOUR-MILK-1"),
+        {
+            content: "Every line scanned: Validate is the main button",
+            trigger: ".o_lot_scan_progress:contains('3 / 3')",
+        },
+        {
+            content: "Validate from the dialog",
+            trigger: ".o_lot_scan_dialog .o_lot_scan_validate.btn-primary",
+            run: "click",
+        },
+        {
+            content: "The transfer is done",
+            trigger: ".o_field_statusbar:contains('Done')",
         },
     ],
 });
