@@ -155,6 +155,13 @@ class StockPicking(models.Model):
                 )
             ) from error
         product = self.env["product.product"].browse(parsed["product_id"])
+        if product.tracking == "none":
+            raise UserError(
+                self.env._(
+                    "%(product)s is not tracked by lot or serial number: there is no lot to scan.",
+                    product=product.display_name,
+                )
+            )
         lot_name = self.env["stock.lot.gs1.scan.wizard"]._scanned_lot_name(parsed, product)
         if product not in products:
             lot = lot_name and lot_model.search(

@@ -325,6 +325,57 @@ class TestLotScan(LotControlCommon):
             self._assert_user_error(empty, "empty")
         self._assert_user_error("A" * 5000, "5000 characters")
 
+    def test_untracked_product_has_no_lot_to_scan(self):
+        gtin = with_check_digit("0950600013437")
+        self.env["product.product"].create({"name": "LMC Scan Bag", "is_storable": True, "barcode": gtin})
+        self._assert_user_error(f"(01){gtin}", "LMC Scan Bag", "not tracked")
+
+    def _delivery_of_many_lots(self, count):
+        moves = []
+        for index in range(count):
+            product = self.env["product.product"].create(
+                {"name": f"LMC Scan Many {count}-{index}", "is_storable": True, "tracking": "lot"}
+            )
+            self._put_in_stock(self._lot(f"MANY-{count}-{index}", product=product, expires_in_days=None), 5)
+            moves.append(
+                (
+                    0,
+                    0,
+                    {
+                        "name": product.name,
+                        "product_id": product.id,
+                        "product_uom_qty": 5,
+                        "product_uom": product.uom_id.id,
+                        "location_id": self.stock.id,
+                        "location_dest_id": self.customers.id,
+                    },
+                )
+            )
+        delivery = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.out_type_id.id,
+                "partner_id": self.customer.id,
+                "location_id": self.stock.id,
+                "location_dest_id": self.customers.id,
+                "move_ids": moves,
+            }
+        )
+        delivery.action_confirm()
+        return delivery
+
+    def _queries_of_a_scan(self, delivery, code):
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        result = self._scan(code, picking=delivery)
+        self.assertEqual(result["result"], "confirmed")
+        return self.env.cr.sql_log_count - before
+
+    def test_query_count_of_a_scan_does_not_grow_with_the_transfer(self):
+        small = self._delivery_of_many_lots(3)
+        large = self._delivery_of_many_lots(30)
+        self._queries_of_a_scan(small, "MANY-3-0")  # warm the caches of the first scan
+        self.assertEqual(self._queries_of_a_scan(large, "MANY-30-7"), self._queries_of_a_scan(small, "MANY-3-1"))
+
     def test_lot_of_another_company_is_unknown(self):
         other_company = self.env["res.company"].create({"name": "LMC Scan Other Company"})
         self.env["stock.lot"].create(
