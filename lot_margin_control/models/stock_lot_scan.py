@@ -29,7 +29,6 @@ class StockLotScan(models.Model):
     lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, index=True)
     directed_lot_id = fields.Many2one(
         "stock.lot",
-        string="Directed Lot",
         readonly=True,
         help="The lot the line held before the scan switched it to the scanned one.",
     )

@@ -15,7 +15,6 @@ class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
 
     lot_scanned = fields.Boolean(
-        string="Lot Scanned",
         readonly=True,
         copy=False,
         help="The lot on this line was scanned on the transfer (Scan button).",

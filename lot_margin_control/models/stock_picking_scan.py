@@ -1,6 +1,6 @@
 # pylint: disable=consider-merging-classes-inherited
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero, formatLang
 
 # Longest code a scanner sends that we read: GS1 DataMatrix codes stay far below.
@@ -38,6 +38,8 @@ class StockPicking(models.Model):
         line_id, lines}`` (``lines``: see ``get_lot_scan_lines``).
         """
         self.ensure_one()
+        if not self.env.user.has_group("stock.group_stock_user"):
+            raise AccessError(self.env._("Scanning lots on transfers is for inventory users."))
         self.check_access("write")
         barcode = self._check_lot_scan_input(barcode)
         if self.picking_type_code == "incoming":

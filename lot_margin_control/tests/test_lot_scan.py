@@ -393,7 +393,9 @@ class TestLotScan(LotControlCommon):
         self._scan("SCAN-A", user=self.lot_user)
         portal = new_test_user(self.env, login="lmc_scan_portal", groups="base.group_portal")
         accountant = new_test_user(self.env, login="lmc_scan_accountant", groups="account.group_account_invoice")
-        for user in (portal, accountant):
+        # a salesperson may write on transfers (sale_stock) but does not scan in the warehouse
+        salesperson = new_test_user(self.env, login="lmc_scan_sales", groups="sales_team.group_sale_salesman")
+        for user in (portal, accountant, salesperson):
             with self.assertRaises(AccessError):
                 self._scan("SCAN-A", user=user)
         other_company = self.env["res.company"].create({"name": "LMC Scan Company B"})
