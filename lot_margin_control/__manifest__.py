@@ -61,6 +61,7 @@
         "views/menus.xml",
         "views/traceability_exchange_views.xml",
         "report/stock_picking_report_templates.xml",
+        "views/stock_lot_scan_views.xml",
     ],
     "demo": [
         "demo/lot_margin_control_demo.xml",
@@ -72,6 +73,7 @@
     "assets": {
         "web.assets_backend": [
             "lot_margin_control/static/src/overview/*",
+            "lot_margin_control/static/src/lot_scan/*",
         ],
         "web.assets_tests": [
             "lot_margin_control/static/tests/tours/*.js",

@@ -38,3 +38,6 @@ from . import stock_lot_recall_epcis
 from . import stock_lot_valuation_scope
 from . import stock_lot_valuation_snapshot_line
 from . import stock_lot_valuation_snapshot
+from . import stock_lot_scan
+from . import stock_picking_scan
+from . import stock_move_line_scan

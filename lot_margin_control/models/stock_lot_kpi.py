@@ -16,6 +16,8 @@ KPIS = {
     "lot_accuracy": "percent",
     "fefo_compliance": "percent",
     "gs1_capture": "percent",
+    "scan_coverage": "percent",
+    "picking_accuracy": "percent",
     "obsolescence": "percent",
     "shrinkage": "percent",
     "recall_response_hours": "hours",
@@ -234,6 +236,8 @@ class StockLotKpi(models.AbstractModel):
             "lot_accuracy": self.env._("Lot Accuracy"),
             "fefo_compliance": self.env._("FEFO Compliance"),
             "gs1_capture": self.env._("GS1 Capture"),
+            "scan_coverage": self.env._("Scan Coverage"),
+            "picking_accuracy": self.env._("Picking Accuracy"),
             "obsolescence": self.env._("Obsolescence"),
             "shrinkage": self.env._("Shrinkage"),
             "recall_response_hours": self.env._("Recall Response"),
@@ -318,6 +322,10 @@ class StockLotKpi(models.AbstractModel):
             result["fefo_compliance"][index] = ratio(compliant, checked)
             scanned, received = rows["gs1_capture"].get(index, (0, 0))
             result["gs1_capture"][index] = ratio(scanned, received)
+            scanned, shipped = rows["scan_coverage"].get(index, (0, 0))
+            result["scan_coverage"][index] = ratio(scanned, shipped)
+            directed, scans = rows["picking_accuracy"].get(index, (0, 0))
+            result["picking_accuracy"][index] = ratio(directed, scans)
             hours, median_ms, avoided, real_opened = rows["recalls"].get(index, (None, None, None, 0))
             result["recall_response_hours"][index] = round(hours, 2) if hours is not None else None
             result["mock_recall_trace_ms"][index] = round(median_ms, 1) if median_ms is not None else None
@@ -373,6 +381,33 @@ class StockLotKpi(models.AbstractModel):
                                                  AND destination.usage IN ('internal', 'transit')
                   JOIN stock_lot lot ON lot.id = line.lot_id
                  WHERE line.state = 'done' AND line.company_id = ANY(%(company_ids)s)
+                 GROUP BY period.idx
+                """,
+                period=period_sql,
+                company_ids=company_ids,
+            ),
+            # lots leaving stock on transfers (pickings, internal moves, deliveries) that a scan confirmed
+            "scan_coverage": SQL(
+                """
+                SELECT period.idx, COUNT(line.id) FILTER (WHERE line.lot_scanned), COUNT(line.id)
+                  FROM %(period)s
+                  JOIN stock_move_line line ON line.date > period.date_from AND line.date <= period.date_to
+                  JOIN stock_location source ON source.id = line.location_id
+                                            AND source.usage IN ('internal', 'transit')
+                 WHERE line.state = 'done' AND line.lot_id IS NOT NULL AND line.picking_id IS NOT NULL
+                   AND line.company_id = ANY(%(company_ids)s)
+                 GROUP BY period.idx
+                """,
+                period=period_sql,
+                company_ids=company_ids,
+            ),
+            # scans that confirmed the directed lot, of all scans outside receipts
+            "picking_accuracy": SQL(
+                """
+                SELECT period.idx, COUNT(scan.id) FILTER (WHERE scan.result = 'confirmed'), COUNT(scan.id)
+                  FROM %(period)s
+                  JOIN stock_lot_scan scan ON scan.date > period.date_from AND scan.date <= period.date_to
+                 WHERE scan.result != 'created' AND scan.company_id = ANY(%(company_ids)s)
                  GROUP BY period.idx
                 """,
                 period=period_sql,
@@ -552,6 +587,25 @@ class StockLotKpi(models.AbstractModel):
                     ("lot_id.gs1_scanned", "=", False),
                     *between("date"),
                 ],
+            ),
+            "scan_coverage": lambda: window(
+                title,
+                "stock.move.line",
+                [
+                    ("state", "=", "done"),
+                    ("lot_id", "!=", False),
+                    ("picking_id", "!=", False),
+                    ("location_id.usage", "in", ("internal", "transit")),
+                    ("lot_scanned", "=", False),
+                    *between("date"),
+                ],
+            ),
+            "picking_accuracy": lambda: window(
+                title,
+                "stock.lot.scan",
+                [("result", "!=", "created"), *between("date")],
+                ("list", "pivot"),
+                {"search_default_by_result": 1},
             ),
             "shrinkage": lambda: window(
                 title,

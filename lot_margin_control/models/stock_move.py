@@ -41,17 +41,24 @@ class StockMove(models.Model):
         delivery = self._get_customer_delivery_move()
         if not delivery:
             return LotGate()
-        customer = delivery.picking_id.partner_id or delivery.partner_id
+        customer = delivery.picking_id.partner_id or delivery.partner_id or delivery.group_id.partner_id
         return LotGate(
             scheduled_date=delivery.date,
             required_days=self.product_id._get_required_shelf_life_days(customer),
         )
 
     def _get_customer_delivery_move(self):
-        """This move, or the move of its chain that delivers to a customer, or False."""
+        """This move, or the move of its chain that delivers to a customer, or False.
+
+        Odoo 18 creates the later steps of a multi-step delivery (pick, pack,
+        ship) only when the first one is done: until then the first move's final
+        location (``location_final_id``) is what says the goods go to a customer.
+        """
         move = self
         for _depth in range(MAX_CHAIN_DEPTH):
             if move.location_dest_id.usage == "customer":
+                return move
+            if not move.move_dest_ids and move.location_final_id.usage == "customer":
                 return move
             move = move.move_dest_ids[:1]
             if not move:

@@ -25,3 +25,5 @@ from . import test_lot_count
 from . import test_recall_scope
 from . import test_kpi
 from . import test_overview_tour
+from . import test_lot_scan
+from . import test_lot_scan_tour

@@ -97,3 +97,30 @@ class LotControlCommon(TransactionCase):
         )
         picking.action_confirm()
         return picking
+
+    @classmethod
+    def _receipt(cls, product, quantity):
+        """A confirmed receipt of ``quantity`` of ``product`` from the vendor into stock."""
+        receipt = cls.env["stock.picking"].create(
+            {
+                "picking_type_id": cls.warehouse.in_type_id.id,
+                "partner_id": cls.vendor.id,
+                "location_id": cls.suppliers.id,
+                "location_dest_id": cls.stock.id,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "location_id": cls.suppliers.id,
+                            "location_dest_id": cls.stock.id,
+                        },
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        return receipt

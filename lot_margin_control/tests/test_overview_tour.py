@@ -1,16 +1,12 @@
-import base64
-import os
-import tempfile
 from datetime import datetime, time
-from pathlib import Path
-from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
-from odoo.tests.common import ChromeBrowser
 from odoo.tools import SQL
+
+from .tour_screenshot import last_screen_saved_as
 
 SCREENSHOT_NAME = "lot_control_overview.png"
 
@@ -67,18 +63,6 @@ class TestLotControlOverviewTour(HttpCase):
 
     def test_overview_tour(self):
         self._make_last_months_data()
-        folder = os.environ.get("LMC_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lmc_overview_")
-        path = Path(folder) / SCREENSHOT_NAME
-        stop = ChromeBrowser.stop
-
-        def screenshot_then_stop(browser):
-            """The browser's last screen, saved before it closes."""
-            try:
-                shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
-                path.write_bytes(base64.b64decode(shot["data"]))
-            finally:
-                stop(browser)
-
-        with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        with last_screen_saved_as(SCREENSHOT_NAME) as path:
             self.start_tour("/odoo", "lot_margin_control_overview_tour", login="admin")
         self.assertTrue(path.read_bytes().startswith(b"\x89PNG"), path)

@@ -8,28 +8,7 @@ class TestQuarantineOnReceipt(LotControlCommon):
     """Quarantine-on-receipt products land in quarantine; release moves nothing."""
 
     def _receive(self, product, lot_name, quantity):
-        receipt = self.env["stock.picking"].create(
-            {
-                "picking_type_id": self.warehouse.in_type_id.id,
-                "partner_id": self.vendor.id,
-                "location_id": self.suppliers.id,
-                "location_dest_id": self.stock.id,
-                "move_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "name": product.name,
-                            "product_id": product.id,
-                            "product_uom_qty": quantity,
-                            "location_id": self.suppliers.id,
-                            "location_dest_id": self.stock.id,
-                        },
-                    )
-                ],
-            }
-        )
-        receipt.action_confirm()
+        receipt = self._receipt(product, quantity)
         receipt.move_ids.move_line_ids.write({"lot_name": lot_name, "quantity": quantity, "picked": True})
         receipt.button_validate()
         self.assertEqual(receipt.state, "done")

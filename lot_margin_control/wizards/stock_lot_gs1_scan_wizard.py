@@ -11,23 +11,25 @@ LOT_DATE_FIELDS = ("expiration_date", "use_date", "production_date")
 
 
 class StockLotGs1ScanWizard(models.TransientModel):
-    """Receive lots by scanning the GS1-128 / DataMatrix code on each case.
+    """Scan lots on a transfer: receive them by their GS1-128 / DataMatrix code, or check them out.
 
     The code carries the GTIN, the lot or serial number and the supplier's
     dates: typing them by hand is slow and error-prone, and a wrong expiry
     date breaks FEFO and shelf-life control later. One scan adds one picked
     move line with its lot (found or created with the scanned dates) to the
-    receipt, then the wizard reopens empty for the next case. The input is a
-    plain text field so that a phone browser or a keyboard-wedge scanner
-    works without the barcode app.
+    receipt, then the wizard reopens empty for the next case. On other
+    transfers a scan confirms, switches or refuses the lot
+    (``stock.picking.action_scan_lot``). The input is a plain text field so
+    that a phone browser or a keyboard-wedge scanner works without the
+    barcode app.
     """
 
     _name = "stock.lot.gs1.scan.wizard"
-    _description = "Scan GS1 codes into a receipt"
+    _description = "Scan lots on a transfer"
 
     picking_id = fields.Many2one(
         "stock.picking",
-        string="Receipt",
+        string="Transfer",
         required=True,
         ondelete="cascade",
     )
@@ -44,8 +46,10 @@ class StockLotGs1ScanWizard(models.TransientModel):
     last_result = fields.Char(
         string="Last Scan",
         readonly=True,
-        help="What the previous scan added to the receipt.",
+        help="What the previous scan did on the transfer.",
     )
+    last_refused = fields.Boolean(readonly=True, help="The previous scan was refused.")
+    picking_type_code = fields.Selection(related="picking_id.picking_type_code")
     # Previews of what the scan contains, so the user sees it before adding it.
     product_id = fields.Many2one("product.product", compute="_compute_scan_preview")
     tracking = fields.Selection(related="product_id.tracking")
@@ -121,9 +125,8 @@ class StockLotGs1ScanWizard(models.TransientModel):
         """The calendar date of a lot datetime in the user's time zone."""
         return fields.Datetime.context_timestamp(self, value).date()
 
-    def _get_receipt_move(self, product):
-        """The receipt's open move of ``product``; the scan is refused for any other product."""
-        self.ensure_one()
+    def _check_receipt(self):
+        """Refuse to receive into a transfer that is not an open receipt."""
         picking = self.picking_id
         if picking.picking_type_code != "incoming" or picking.state in ("done", "cancel"):
             raise UserError(
@@ -133,6 +136,12 @@ class StockLotGs1ScanWizard(models.TransientModel):
                     picking=picking.display_name,
                 )
             )
+
+    def _get_receipt_move(self, product):
+        """The receipt's open move of ``product``; the scan is refused for any other product."""
+        self.ensure_one()
+        self._check_receipt()
+        picking = self.picking_id
         moves = picking.move_ids.filtered(
             lambda move: move.product_id == product and move.state not in ("done", "cancel")
         )
@@ -235,8 +244,20 @@ class StockLotGs1ScanWizard(models.TransientModel):
             limit=1,
         )
 
+    def action_scan(self):
+        """Scan the code on the transfer, whatever its type, and reopen the wizard for the next scan."""
+        self.ensure_one()
+        result = self.picking_id.action_scan_lot(self.barcode, self.quantity)
+        return self._action_scan_next(result["message"], refused=result["result"] == "refused")
+
     def action_add_to_receipt(self):
-        """Add the scanned case to the receipt and reopen the wizard for the next scan.
+        """Add the scanned case to the receipt and reopen the wizard for the next scan."""
+        self.ensure_one()
+        self._check_receipt()
+        return self.action_scan()
+
+    def _add_to_receipt(self):
+        """Add the scanned case to the receipt; returns the new move line and what it added.
 
         All checks run before the first write, so a refused scan changes
         nothing: no lot is created, no move line added.
@@ -271,7 +292,7 @@ class StockLotGs1ScanWizard(models.TransientModel):
             lot = lot_model.create(create_values)
         line_values = move._prepare_move_line_vals()
         line_values.update(lot_id=lot.id, quantity=quantity, picked=True)
-        self.env["stock.move.line"].create(line_values)
+        line = self.env["stock.move.line"].create(line_values)
 
         message = self.env._(
             "Added %(quantity)s %(uom)s of %(product)s, lot %(lot)s.",
@@ -280,14 +301,14 @@ class StockLotGs1ScanWizard(models.TransientModel):
             product=product.display_name,
             lot=lot.name,
         )
-        return self._action_scan_next(message)
+        return line, message
 
-    def _action_scan_next(self, message):
-        """A fresh wizard on the same receipt, telling what the last scan added."""
-        next_wizard = self.create({"picking_id": self.picking_id.id, "last_result": message})
+    def _action_scan_next(self, message, refused=False):
+        """A fresh wizard on the same transfer, telling what the last scan did."""
+        next_wizard = self.create({"picking_id": self.picking_id.id, "last_result": message, "last_refused": refused})
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Scan GS1"),
+            "name": self.env._("Scan Lots"),
             "res_model": self._name,
             "res_id": next_wizard.id,
             "view_mode": "form",
