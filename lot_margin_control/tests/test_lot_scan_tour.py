@@ -105,5 +105,6 @@ class TestLotScanTour(HttpCase):
             "lot_margin_control_lot_scan_validate_tour",
             login=user.login,
         )
+        delivery.invalidate_recordset()
         self.assertEqual(delivery.state, "done")
         self.assertTrue(all(delivery.move_line_ids.mapped("lot_scanned")))

@@ -104,7 +104,8 @@ registry.category("web_tour.tours").add("lot_margin_control_lot_scan_validate_to
         },
         {
             content: "The transfer is done",
-            trigger: ".o_field_statusbar:contains('Done')",
+            // the current stage, not the "Done" label every statusbar shows
+            trigger: ".o_field_statusbar button.o_arrow_button_current:contains('Done')",
         },
     ],
 });
