@@ -383,7 +383,7 @@ class StockLotKpi(models.AbstractModel):
                 """
                 SELECT period.idx,
                        AVG(EXTRACT(EPOCH FROM recall.contained_date - recall.create_date) / 3600.0)
-                           FILTER (WHERE NOT recall.is_mock AND recall.contained_date > period.date_from
+                           FILTER (WHERE recall.is_mock IS NOT TRUE AND recall.contained_date > period.date_from
                                    AND recall.contained_date <= period.date_to),
                        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY recall.trace_duration_ms)
                            FILTER (WHERE recall.is_mock AND recall.traced_date > period.date_from
@@ -401,7 +401,7 @@ class StockLotKpi(models.AbstractModel):
                 period=period_sql,
                 company_ids=company_ids,
                 opened=SQL(
-                    "NOT recall.is_mock AND recall.state != 'cancelled' "
+                    "recall.is_mock IS NOT TRUE AND recall.state != 'cancelled' "
                     "AND recall.create_date > period.date_from AND recall.create_date <= period.date_to"
                 ),
             ),

@@ -273,6 +273,19 @@ class TestKpiByHand(KpiCommon):
         self.assertEqual(kpis["inventory_value"]["unit"], "currency")
         self.assertEqual(kpis["inventory_value"]["currency_id"], self.company.currency_id.id)
 
+    def test_recalls_created_the_ordinary_way_count(self):
+        """A real recall created and contained by the ORM (``is_mock`` never written: NULL) is measured."""
+        recall = self.env["stock.lot.recall"].create({"lot_ids": [Command.set(self.l2.ids)], "reason": "Seal defect"})
+        recall.action_trace()
+        recall.action_contain()
+        self.env.flush_all()
+        kpis = {
+            kpi["code"]: kpi for kpi in self.env["stock.lot.kpi"].get_kpis(self.today, self.today, [self.company.id])
+        }
+        self.assertIsNotNone(kpis["recall_response_hours"]["value"])
+        self.assertLess(kpis["recall_response_hours"]["value"], 1.0)
+        self.assertEqual(kpis["recall_scope_avoided"]["value"], recall.scope_avoided_value)
+
     def test_inventory_value_is_the_valuation_by_lot_and_the_layers(self):
         kpis = self._kpis()
         report = self.env["stock.lot.valuation.report"].with_context(valuation_date=self.date_to)
