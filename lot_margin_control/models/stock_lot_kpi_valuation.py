@@ -16,11 +16,15 @@ class StockLotKpi(models.AbstractModel):
     same rows are made for every instant at once: the layers are read in one
     pass with one conditional sum per instant, today's quants are paired with
     each instant, and the move lines after each past instant are undone. The
-    rows are then valued exactly like the report's (each product's value, or
-    each lot's for products valued by lot, rounded to the currency and shared
-    over its stock by quantity, the rounding difference on the largest row,
-    value without stock on a row of its own), so the sums are the report's to
-    the cent (tests compare them at several dates).
+    rows are then valued exactly like the report's (each product's value
+    rounded to the currency and shared over its stock by quantity, the rounding
+    difference on the largest row, value without stock on a row of its own), so
+    the sums are the report's to the cent (tests compare them at several
+    dates). Products valued by lot need no stock rows at all: all of a lot's
+    value is its own, whatever locations hold it, so its rounded layer total
+    goes to the lot's buckets directly. (The one difference: stock of a product
+    valued by lot that is worth exactly nothing, alone in the company, gives
+    "no data" where the report shows rows of 0.)
     """
 
     _inherit = "stock.lot.kpi"
@@ -61,6 +65,14 @@ class StockLotKpi(models.AbstractModel):
                   JOIN res_company company ON company.id = loc.company_id
                  WHERE loc.usage IN ('internal', 'transit') AND loc.company_id = ANY(%(company_ids)s)
             ),
+            by_product AS (
+                -- products valued by product: their value is shared over their stock rows. A product
+                -- valued by lot needs no rows: each lot's value is its own layers'
+                SELECT product.id
+                  FROM product_product product
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE tmpl.is_storable AND NOT COALESCE(tmpl.lot_valuated, FALSE)
+            ),
             movement AS (
                 -- today's quants, at every instant
                 SELECT instant.idx, quant.product_id, quant.lot_id, quant.location_id, quant.quantity,
@@ -68,7 +80,8 @@ class StockLotKpi(models.AbstractModel):
                   FROM stock_quant quant
                   JOIN valued_location loc ON loc.id = quant.location_id
                  CROSS JOIN instant
-                 WHERE quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id
+                 WHERE (quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id)
+                   AND quant.product_id IN (SELECT id FROM by_product)
                 %(undo_later_lines)s
             ),
             on_hand AS (
@@ -86,23 +99,34 @@ class StockLotKpi(models.AbstractModel):
                  GROUP BY svl.company_id, svl.product_id, svl.lot_id
             ),
             combined AS (
-                -- stock rows and layer totals side by side (see the report: no join between the two)
-                SELECT on_hand.idx, on_hand.code AS id, on_hand.product_id, on_hand.lot_id, loc.company_id,
-                       on_hand.quantity, %(lot_key)s AS lot_key, 0 AS layer_value, FALSE AS is_layer
+                -- stock rows and layer totals side by side (see the report: no join between the two),
+                -- with what the tiles sum them by: expired, near expiry, held at the row's instant
+                SELECT on_hand.idx, on_hand.code AS id, on_hand.product_id, loc.company_id, on_hand.quantity,
+                       0 AS lot_key, 0 AS layer_value, FALSE AS is_layer, %(flags)s
                   FROM on_hand
+                  JOIN instant ON instant.idx = on_hand.idx
                   JOIN valued_location loc ON loc.id = on_hand.location_id
                   JOIN product_product product ON product.id = on_hand.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 WHERE tmpl.is_storable
+             LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
+             LEFT JOIN stock_lot lot ON lot.id = on_hand.lot_id
                  UNION ALL
-                SELECT at.idx, 0, by_lot.product_id, NULLIF(%(layer_lot_key)s, 0), by_lot.company_id, 0,
-                       %(layer_lot_key)s, SUM(at.value), TRUE
-                  FROM layer_by_lot by_lot
-                  JOIN product_product product ON product.id = by_lot.product_id
-                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 CROSS JOIN LATERAL (VALUES %(layer_columns)s) AS at(idx, value)
-                 WHERE tmpl.is_storable AND at.value IS NOT NULL
-                 GROUP BY at.idx, by_lot.company_id, by_lot.product_id, %(layer_lot_key)s
+                SELECT layer.idx, 0, layer.product_id, layer.company_id, 0, layer.lot_key, layer.value, TRUE,
+                       %(flags)s
+                  FROM (
+                        SELECT at.idx, by_lot.company_id, by_lot.product_id, tmpl.id AS tmpl_id,
+                               %(layer_lot_key)s AS lot_key, SUM(at.value) AS value
+                          FROM layer_by_lot by_lot
+                          JOIN product_product product ON product.id = by_lot.product_id
+                          JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                         CROSS JOIN LATERAL (VALUES %(layer_columns)s) AS at(idx, value)
+                         WHERE tmpl.is_storable AND at.value IS NOT NULL
+                         GROUP BY at.idx, by_lot.company_id, by_lot.product_id, tmpl.id, %(layer_lot_key)s
+                       ) layer
+                  JOIN instant ON instant.idx = layer.idx
+                  JOIN product_template tmpl ON tmpl.id = layer.tmpl_id
+             LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
+             LEFT JOIN stock_lot lot ON lot.id = NULLIF(layer.lot_key, 0)
             ),
             partitioned AS (
                 SELECT combined.*, currency.rounding,
@@ -130,7 +154,7 @@ class StockLotKpi(models.AbstractModel):
                     OR (partitioned.partition_quantity = 0 AND partitioned.partition_value <> 0)
             ),
             valued AS (
-                SELECT shared.idx, shared.product_id, shared.lot_id,
+                SELECT shared.idx, shared.is_expired, shared.is_near_expiry, shared.is_held,
                        shared.share_value + CASE
                            WHEN NOT shared.is_layer AND shared.partition_rank = 1 AND shared.partition_quantity <> 0
                            THEN shared.partition_value - SUM(shared.share_value) OVER (
@@ -138,17 +162,12 @@ class StockLotKpi(models.AbstractModel):
                            ELSE 0 END AS value
                   FROM shared
             )
-            SELECT instant.idx, COUNT(*), SUM(valued.value),
-                   SUM(valued.value) FILTER (WHERE %(expiry_bucket)s = 'expired'),
-                   SUM(valued.value) FILTER (WHERE lot.id IS NOT NULL AND %(shelf_life_state)s = 'near_expiry'),
-                   SUM(valued.value) FILTER (WHERE lot.quality_state IN %(held)s)
+            SELECT valued.idx, COUNT(*), SUM(valued.value),
+                   SUM(valued.value) FILTER (WHERE valued.is_expired),
+                   SUM(valued.value) FILTER (WHERE valued.is_near_expiry),
+                   SUM(valued.value) FILTER (WHERE valued.is_held)
               FROM valued
-              JOIN instant ON instant.idx = valued.idx
-              JOIN product_product product ON product.id = valued.product_id
-              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-         LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
-         LEFT JOIN stock_lot lot ON lot.id = valued.lot_id
-             GROUP BY instant.idx
+             GROUP BY valued.idx
             """,
             instants=SQL(", ").join(
                 SQL("(%s, %s::timestamp, %s)", index, instant, is_now)
@@ -167,13 +186,17 @@ class StockLotKpi(models.AbstractModel):
             layer_columns=SQL(", ").join(
                 SQL("(%s, by_lot.%s)", index, SQL.identifier(f"value_{index}")) for index in range(len(resolved))
             ),
-            lot_key=SQL("CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(on_hand.lot_id, 0) ELSE 0 END"),
+            flags=SQL(
+                """%(expiry_bucket)s = 'expired' AS is_expired,
+                   lot.id IS NOT NULL AND %(shelf_life_state)s = 'near_expiry' AS is_near_expiry,
+                   COALESCE(lot.quality_state IN %(held)s, FALSE) AS is_held""",
+                expiry_bucket=self.env["stock.lot.valuation.report"]._sql_expiry_bucket(as_of),
+                shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
+                held=HELD_QUALITY_STATES,
+            ),
             layer_lot_key=SQL(
                 "CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END"
             ),
-            expiry_bucket=self.env["stock.lot.valuation.report"]._sql_expiry_bucket(as_of),
-            shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
-            held=HELD_QUALITY_STATES,
         )
 
     @api.model
@@ -191,6 +214,7 @@ class StockLotKpi(models.AbstractModel):
                       FROM stock_move_line ml
                       JOIN instant ON NOT instant.is_now AND ml.date > instant.as_of
                      WHERE ml.state = 'done' AND ml.date > %(earliest)s
+                       AND ml.product_id IN (SELECT id FROM by_product)
                      GROUP BY instant.idx, ml.product_id, ml.lot_id, ml.location_id, ml.location_dest_id, ml.owner_id
                    ) later
              CROSS JOIN LATERAL (VALUES (later.location_dest_id, -1, 0), (later.location_id, 1, 2))
