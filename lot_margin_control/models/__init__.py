@@ -33,3 +33,4 @@ from . import stock_lot_count
 from . import stock_lot_recall_scope
 from . import stock_lot_kpi
 from . import stock_lot_kpi_valuation
+from . import stock_lot_kpi_demo
