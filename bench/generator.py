@@ -796,6 +796,9 @@ def _drop_valuation(env):
     products = env["product.product"].search([("default_code", "=like", "LMCB-VAL-%")])
     if not products:
         return
+    # the overview's events hang on these lots and moves: they go first, with their marker
+    _drop_kpis(env)
+    env.cr.execute("DELETE FROM ir_config_parameter WHERE key = %s", [f"{MARKER}.kpis"])
     env.flush_all()
     for table in ("stock_valuation_layer", "stock_move_line", "stock_move"):
         env.cr.execute(SQL("DELETE FROM %s WHERE product_id = ANY(%s)", SQL.identifier(table), products.ids))
@@ -1018,6 +1021,197 @@ def valuation(env, n, seed):
     return _ensure(env, "valuation", n, seed, _build_valuation, _drop_valuation)
 
 
+# --- the overview's events on the valuation dataset ---------------------------------------------
+
+KPI_RECALL_PREFIX = "LMCB/RECALL/"
+KPI_FEFO_EVERY_NONCOMPLIANT = 33  # about 3% of the checked lines left an earlier lot on the shelf
+KPI_SCRAP_EVERY = 100  # 1% of the deliveries are scraps instead (shrinkage)
+KPI_COUNTS_PER_LOT = 0.2
+KPI_RECALLS_PER_LOT = 0.002
+
+
+def _valuation_delivery_filter(env, info):
+    """SQL of the dataset's delivery move lines (alias ``line``) and their moves."""
+    return SQL(
+        "line.product_id = ANY(%s) AND line.location_id = ANY(%s) AND line.reference LIKE %s",
+        info["product_ids"],
+        info["location_ids"],
+        "B%-V%",
+    )
+
+
+def _drop_kpis(env):
+    env.flush_all()
+    scrap = env["stock.location"].search([("scrap_location", "=", True)], order="id", limit=1)
+    customer = env.ref("stock.stock_location_customers")
+    pattern = "B%-V%"
+    env.cr.execute(
+        "UPDATE stock_move_line SET fefo_checked = NULL, fefo_compliant = NULL "
+        "WHERE fefo_checked AND reference LIKE %s",
+        [pattern],
+    )
+    for table in ("stock_move", "stock_move_line"):
+        env.cr.execute(
+            SQL(
+                "UPDATE %s SET location_dest_id = %s WHERE location_dest_id = %s AND reference LIKE %s",
+                SQL.identifier(table),
+                customer.id,
+                scrap.id,
+                pattern,
+            )
+        )
+    env.cr.execute("DELETE FROM stock_lot_recall WHERE name LIKE %s", [KPI_RECALL_PREFIX + "%"])
+    env.cr.execute(
+        "DELETE FROM stock_lot_count WHERE lot_id IN (SELECT id FROM stock_lot WHERE name LIKE %s)", [pattern]
+    )
+    env.cr.execute("UPDATE stock_lot SET gs1_scanned = FALSE WHERE gs1_scanned AND name LIKE %s", [pattern])
+    env.invalidate_all()
+
+
+def _build_kpis(env, n, seed):
+    info = valuation(env, n, seed)
+    rng = random.Random(seed)
+    start = anchor(env)
+    first_lot, last_lot = info["lot_ids"]
+    scrap = env["stock.location"].search([("scrap_location", "=", True)], order="id", limit=1)
+    customer = env.ref("stock.stock_location_customers")
+    # n of the deliveries were checked for FEFO at validation, about 3% not compliant
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE stock_move_line line SET fefo_checked = TRUE, fefo_compliant = MOD(line.id, %(every)s) <> 0
+             WHERE line.id IN (SELECT line.id FROM stock_move_line line
+                                WHERE %(deliveries)s AND line.location_dest_id = %(customer)s
+                                ORDER BY line.id LIMIT %(n)s)
+            """,
+            every=KPI_FEFO_EVERY_NONCOMPLIANT,
+            deliveries=_valuation_delivery_filter(env, info),
+            customer=customer.id,
+            n=n,
+        )
+    )
+    # 1% of the deliveries went to scrap instead (lot-tracked losses: shrinkage)
+    env.cr.execute(
+        SQL(
+            """
+            WITH scrapped AS (
+                UPDATE stock_move_line line SET location_dest_id = %(scrap)s
+                 WHERE %(deliveries)s AND line.location_dest_id = %(customer)s
+                   AND NOT COALESCE(line.fefo_checked, FALSE) AND MOD(line.id, %(every)s) = 1
+                RETURNING line.move_id
+            )
+            UPDATE stock_move move SET location_dest_id = %(scrap)s FROM scrapped WHERE move.id = scrapped.move_id
+            """,
+            scrap=scrap.id,
+            customer=customer.id,
+            deliveries=_valuation_delivery_filter(env, info),
+            every=KPI_SCRAP_EVERY,
+        )
+    )
+    # about 70% of the lots received by GS1 scan
+    env.cr.execute(
+        SQL(
+            "UPDATE stock_lot SET gs1_scanned = TRUE WHERE id BETWEEN %s AND %s AND MOD(id, 10) < 7",
+            first_lot,
+            last_lot,
+        )
+    )
+    # counts: 0.2 per lot over the last 400 days, 95% matched
+    counts = int(n * KPI_COUNTS_PER_LOT)
+    count_lots = [rng.randint(first_lot, last_lot) for _index in range(counts)]
+    count_at = [_minutes(-rng.uniform(0, 400)) for _index in range(counts)]
+    count_diff = [0 if rng.random() < 0.95 else -rng.randint(1, 3) for _index in range(counts)]
+    env.cr.execute(
+        SQL(
+            """
+            INSERT INTO stock_lot_count (
+                lot_id, product_id, location_id, system_qty, counted_qty, difference_qty, is_accurate,
+                user_id, date, company_id, create_uid, create_date, write_uid, write_date)
+            SELECT lot.id, lot.product_id, %(location)s, 50, 50 + src.diff, src.diff, src.diff = 0,
+                   %(uid)s, %(anchor)s + make_interval(mins => src.at), %(company)s,
+                   %(uid)s, %(anchor)s, %(uid)s, %(anchor)s
+              FROM unnest(%(lots)s::int[], %(at)s::int[], %(diff)s::int[]) AS src(lot_id, at, diff)
+              JOIN stock_lot lot ON lot.id = src.lot_id
+            """,
+            location=info["location_ids"][0],
+            uid=env.uid,
+            anchor=start,
+            company=env.company.id,
+            lots=count_lots,
+            at=count_at,
+            diff=count_diff,
+        )
+    )
+    # recalls: one per 500 lots, a fifth of them real (contained), the others mock drills (traced)
+    recalls = max(int(n * KPI_RECALLS_PER_LOT), 10)
+    recall_lots = [rng.randint(first_lot, last_lot) for _index in range(recalls)]
+    recall_mock = [index % 5 != 0 for index in range(recalls)]
+    recall_at = [_minutes(-rng.uniform(1, 400)) for _index in range(recalls)]
+    recall_hours = [rng.uniform(2, 48) for _index in range(recalls)]
+    recall_ms = [rng.uniform(50, 2000) for _index in range(recalls)]
+    recall_avoided = [round(rng.uniform(100, 5000), 2) for _index in range(recalls)]
+    env.cr.execute(
+        SQL(
+            """
+            WITH src AS (
+                SELECT * FROM unnest(%(lots)s::int[], %(mock)s::bool[], %(at)s::int[], %(hours)s::float[],
+                                     %(ms)s::float[], %(avoided)s::numeric[])
+                       WITH ORDINALITY AS src(lot_id, is_mock, at, hours, ms, avoided, g)
+            ), recall AS (
+                INSERT INTO stock_lot_recall (
+                    name, company_id, reason, recall_class, is_mock, state, traced_date, contained_date,
+                    trace_duration_ms, broad_scope_value, targeted_scope_value, scope_avoided_value,
+                    scope_avoided_pct, create_uid, create_date, write_uid, write_date)
+                SELECT %(prefix)s || src.g, %(company)s, 'Benchmark', '2', src.is_mock,
+                       CASE WHEN src.is_mock THEN 'traced' ELSE 'contained' END,
+                       %(anchor)s + make_interval(mins => src.at) + interval '10 minutes',
+                       CASE WHEN src.is_mock THEN NULL
+                            ELSE %(anchor)s + make_interval(mins => src.at) + src.hours * interval '1 hour' END,
+                       src.ms,
+                       CASE WHEN src.is_mock THEN 0 ELSE src.avoided * 4 END,
+                       CASE WHEN src.is_mock THEN 0 ELSE src.avoided * 3 END,
+                       CASE WHEN src.is_mock THEN 0 ELSE src.avoided END,
+                       CASE WHEN src.is_mock THEN 0 ELSE 25 END,
+                       %(uid)s, %(anchor)s + make_interval(mins => src.at),
+                       %(uid)s, %(anchor)s + make_interval(mins => src.at)
+                  FROM src ORDER BY src.g
+                RETURNING id, name
+            )
+            INSERT INTO stock_lot_recall_lot_rel (recall_id, lot_id)
+            SELECT recall.id, src.lot_id FROM recall JOIN src ON recall.name = %(prefix)s || src.g
+            """,
+            lots=recall_lots,
+            mock=recall_mock,
+            at=recall_at,
+            hours=recall_hours,
+            ms=recall_ms,
+            avoided=recall_avoided,
+            prefix=KPI_RECALL_PREFIX,
+            company=env.company.id,
+            uid=env.uid,
+            anchor=start,
+        )
+    )
+    env.cr.execute(
+        SQL("SELECT COUNT(*) FROM stock_move_line WHERE fefo_checked AND product_id = ANY(%s)", info["product_ids"])
+    )
+    fefo_lines = env.cr.fetchone()[0]
+    return {**info, "fefo_lines": fefo_lines, "counts": counts, "recalls": recalls}
+
+
+def kpis(env, n, seed):
+    """The overview's events on the ``valuation`` dataset of ``n`` lots (built first when missing).
+
+    ``n`` of its delivery lines checked for FEFO at validation (about 3% not
+    compliant), 1% of the other deliveries turned into scraps (shrinkage), 70%
+    of the lots received by GS1 scan, 0.2 lot counts per lot (95% matched) and
+    one recall per 500 lots (a fifth real and contained, the others mock and
+    traced), all dated over the 400 days before the anchor. Returns the
+    valuation dataset's info plus ``fefo_lines``, ``counts`` and ``recalls``.
+    """
+    return _ensure(env, "kpis", n, seed, _build_kpis, _drop_kpis)
+
+
 # --- recall trace: one lot, two internal steps, n customer deliveries --------------------------
 
 RECALL_ZONE = "LMCB Recall Zone"
@@ -1183,6 +1377,7 @@ DATASETS = {
     "markdown_rules": markdown_rules,
     "valuation": valuation,
     "recall_trace": recall_trace,
+    "kpis": kpis,
 }
 
 

@@ -67,6 +67,7 @@
         "demo/lot_margin_control_demo.xml",
         "demo/stock_lot_markdown_rule_demo.xml",
         "demo/expiry_risk_demo.xml",
+        "demo/lot_control_history_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",

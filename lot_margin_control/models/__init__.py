@@ -41,3 +41,5 @@ from . import stock_lot_valuation_snapshot
 from . import stock_lot_scan
 from . import stock_picking_scan
 from . import stock_move_line_scan
+from . import stock_lot_kpi_valuation
+from . import stock_lot_kpi_demo

@@ -49,9 +49,10 @@ class StockLotKpi(models.AbstractModel):
     companies). Every metric is one SQL statement over all the periods asked
     (``_compute``), so the query count does not grow with the data, the period
     or the number of months of a trend. Values at a date (inventory value and
-    its buckets, and the denominators of obsolescence and shrinkage) come from
-    the valuation by lot (``stock.lot.valuation.report._valuation_query``) at the
-    end of each period, so they equal that report. A metric with nothing to
+    its buckets, and the denominators of obsolescence and shrinkage) are the
+    valuation by lot's (``stock.lot.valuation.report``) at the end of each
+    period, every period end in one pass (``_get_valuations``,
+    stock_lot_kpi_valuation.py), so they equal that report. A metric with nothing to
     measure is ``None`` ("no data"), never 0 or 100%.
     """
 
@@ -417,7 +418,7 @@ class StockLotKpi(models.AbstractModel):
                 """
                 SELECT period.idx,
                        AVG(EXTRACT(EPOCH FROM recall.contained_date - recall.create_date) / 3600.0)
-                           FILTER (WHERE NOT recall.is_mock AND recall.contained_date > period.date_from
+                           FILTER (WHERE recall.is_mock IS NOT TRUE AND recall.contained_date > period.date_from
                                    AND recall.contained_date <= period.date_to),
                        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY recall.trace_duration_ms)
                            FILTER (WHERE recall.is_mock AND recall.traced_date > period.date_from
@@ -435,7 +436,7 @@ class StockLotKpi(models.AbstractModel):
                 period=period_sql,
                 company_ids=company_ids,
                 opened=SQL(
-                    "NOT recall.is_mock AND recall.state != 'cancelled' "
+                    "recall.is_mock IS NOT TRUE AND recall.state != 'cancelled' "
                     "AND recall.create_date > period.date_from AND recall.create_date <= period.date_to"
                 ),
             ),
@@ -470,42 +471,6 @@ class StockLotKpi(models.AbstractModel):
                 company_ids=company_ids,
             ),
         }
-
-    @api.model
-    def _get_valuations(self, instants, company_ids):
-        """``[(total, expired, near expiry, held) or Nones]`` per instant, from the valuation by lot.
-
-        One statement: the report's query at each instant, summed. None where no stock was valued.
-        """
-        report = self.env["stock.lot.valuation.report"]
-        parts = []
-        for index, instant in enumerate(instants):
-            as_of, is_now = report._resolve_valuation_date(instant)
-            parts.append(
-                SQL(
-                    """
-                    SELECT %(index)s AS idx, SUM(row.value) AS total,
-                           SUM(row.value) FILTER (WHERE row.expiry_bucket = 'expired') AS expired,
-                           SUM(row.value) FILTER (WHERE row.shelf_life_state = 'near_expiry') AS near,
-                           SUM(row.value) FILTER (WHERE row.quality_state IN %(held)s) AS held
-                      FROM (%(valuation)s) row
-                     WHERE row.company_id = ANY(%(company_ids)s)
-                    """,
-                    index=index,
-                    held=HELD_QUALITY_STATES,
-                    valuation=report._valuation_query(as_of, is_now),
-                    company_ids=company_ids,
-                )
-            )
-        rows = {row[0]: row[1:] for row in self.env.execute_query(SQL(" UNION ALL ").join(parts))}
-        result = []
-        for index in range(len(instants)):
-            total, expired, near, held = rows.get(index, (None, None, None, None))
-            if total is None:
-                result.append((None, None, None, None))
-            else:
-                result.append((total, expired or 0.0, near or 0.0, held or 0.0))
-        return result
 
     @api.model
     def _get_value_at_risk(self, bounds, company_ids):

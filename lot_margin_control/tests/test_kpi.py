@@ -276,6 +276,19 @@ class TestKpiByHand(KpiCommon):
         self.assertEqual(kpis["inventory_value"]["unit"], "currency")
         self.assertEqual(kpis["inventory_value"]["currency_id"], self.company.currency_id.id)
 
+    def test_recalls_created_the_ordinary_way_count(self):
+        """A real recall created and contained by the ORM (``is_mock`` never written: NULL) is measured."""
+        recall = self.env["stock.lot.recall"].create({"lot_ids": [Command.set(self.l2.ids)], "reason": "Seal defect"})
+        recall.action_trace()
+        recall.action_contain()
+        self.env.flush_all()
+        kpis = {
+            kpi["code"]: kpi for kpi in self.env["stock.lot.kpi"].get_kpis(self.today, self.today, [self.company.id])
+        }
+        self.assertIsNotNone(kpis["recall_response_hours"]["value"])
+        self.assertLess(kpis["recall_response_hours"]["value"], 1.0)
+        self.assertEqual(kpis["recall_scope_avoided"]["value"], recall.scope_avoided_value)
+
     def test_inventory_value_is_the_valuation_by_lot_and_the_layers(self):
         kpis = self._kpis()
         report = self.env["stock.lot.valuation.report"].with_context(valuation_date=self.date_to)
@@ -451,4 +464,78 @@ class TestKpiAccessAndInput(KpiCommon):
         self.assertEqual(
             Kpi.get_kpis(self.date_from.isoformat(), self.date_to.isoformat(), self.company.id),
             Kpi.get_kpis(self.date_from, self.date_to, [self.company.id]),
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestKpiValuationAtDates(KpiCommon):
+    """The value tiles at several dates at once equal the valuation by lot at each date, to the cent.
+
+    On top of the period's history: an average-cost product valued by product whose value does not
+    split evenly over its three lots in two locations (shares rounded, the difference on the largest
+    row), and a FIFO product valued by lot held in two locations; a delivery and a receipt after
+    the period end (undone for the earlier dates).
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        average = cls.env["product.category"].create({"name": "KPI Average", "property_cost_method": "average"})
+        fifo = cls.env["product.category"].create({"name": "KPI FIFO", "property_cost_method": "fifo"})
+        cls.p4 = cls.env["product.product"].create(
+            {"name": "KPI Average", "is_storable": True, "tracking": "lot", "categ_id": average.id}
+        )
+        cls.p5 = cls.env["product.product"].create(
+            {"name": "KPI By Lot", "is_storable": True, "tracking": "lot", "categ_id": fifo.id, "lot_valuated": True}
+        )
+        shelf = cls.env["stock.location"].create({"name": "KPI Shelf", "location_id": cls.stock.id})
+        now = fields.Datetime.now()
+        cls.a1 = cls._lot("KPI-A1", cls.p4, cls._at(-20))
+        cls.a2 = cls._lot("KPI-A2", cls.p4, now + timedelta(days=200))
+        cls.a3 = cls._lot("KPI-A3", cls.p4, now + timedelta(days=5), alert_date=cls._at(-25))
+        cls.b1 = cls._lot("KPI-B1", cls.p5, now + timedelta(days=30))
+        cls._move(cls.a1, 1, cls.suppliers, cls.stock, -50, price_unit=1.0)
+        cls._move(cls.a2, 1, cls.suppliers, shelf, -50, price_unit=2.0)
+        cls._move(cls.a3, 1, cls.suppliers, cls.stock, -50, price_unit=0.5)
+        cls._move(cls.b1, 7, cls.suppliers, cls.stock, -50, price_unit=1.37)
+        cls._move(cls.b1, 3, cls.stock, shelf, -45)
+        cls._move(cls.b1, 2, cls.stock, cls.customers, -20)
+        cls._move(cls.a2, 1, cls.suppliers, shelf, -10, price_unit=4.0)
+
+    def test_values_at_several_dates_are_the_valuation_by_lot(self):
+        Kpi = self.env["stock.lot.kpi"]
+        report = self.env["stock.lot.valuation.report"]
+        days = [self.date_to - timedelta(days=30), self.date_to, self.today - timedelta(days=15), self.today]
+        instants = [Kpi._end_of_day(day) for day in days]
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        values = Kpi._get_valuations(instants, [self.company.id])
+        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        for day, (total, expired, near, held) in zip(days, values, strict=True):
+            with self.subTest(day=day):
+                rows = report.with_context(valuation_date=day).search([("company_id", "=", self.company.id)])
+                if not rows:
+                    # T-61: everything received was shipped (layers summing to 0): no row, no data
+                    self.assertEqual(day, days[0])
+                    self.assertEqual((total, expired, near, held), (None, None, None, None))
+                    continue
+                # to the cent (the sums differ from Python's float sums only in the last bits)
+                for value, report_rows in (
+                    (total, rows),
+                    (expired, rows.filtered(lambda row: row.expiry_bucket == "expired")),
+                    (near, rows.filtered(lambda row: row.shelf_life_state == "near_expiry")),
+                    (held, rows.filtered(lambda row: row.quality_state in ("quarantine", "blocked", "recalled"))),
+                ):
+                    self.assertAlmostEqual(value, sum(report_rows.mapped("value")), places=6)
+                layers = self.env["stock.valuation.layer"].search(
+                    [("company_id", "=", self.company.id), ("create_date", "<=", Kpi._end_of_day(day))]
+                )
+                self.assertAlmostEqual(total, sum(layers.mapped("value")), places=2)
+        # the average-cost product's 3.50 over three units does not split evenly: the report's rounding
+        rows = report.with_context(valuation_date=self.date_to).search([("product_id", "=", self.p4.id)])
+        self.assertEqual(sorted(rows.mapped("value")), [1.16, 1.17, 1.17])
+        # before anything happened: no data either
+        self.assertEqual(
+            Kpi._get_valuations([Kpi._end_of_day(self.today - timedelta(days=400))], [self.company.id]),
+            [(None, None, None, None)],
         )

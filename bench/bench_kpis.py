@@ -1,0 +1,219 @@
+"""The Lot Control overview's numbers (get_kpis) vs core's reads of the same figures.
+
+Data: the ``kpis`` dataset, i.e. the ``valuation`` dataset (small: 10,000 lots
+and 100,000 layers; full: 100,000 lots and 1,000,000 layers, with as many done
+moves and move lines) plus the overview's events on it: n delivery lines
+checked for FEFO, scraps, GS1-scanned receipts, lot counts and recalls (see
+bench/README.md). In the valuation benchmark's database (``lmc_bench_valuation``
+unless ``--db`` is given), so both reuse the million layers.
+
+Cases, each ours vs the core peer in the same run (one warm-up, best of three,
+turns alternated, ORM cache emptied before every run):
+
+- ``kpis_30_days``: ours ``stock.lot.kpi.get_kpis(today - 29 days, today)``:
+  every tile for the period and the previous 30 days, i.e. the valuation at
+  two instants (now and 30 days ago) and every event metric on both periods.
+  Core: ``stock.valuation.layer`` grouped by product up to each of the two
+  instants (Inventory > Reporting > Valuation, how core values stock at a
+  date), plus ``search_count`` of the records behind each event tile
+  (``get_kpis``' own drill-down domains) on both periods, through the ORM.
+- ``trend_6_months``: ours ``get_kpi_trend(today, months=6)`` (the sparklines:
+  six month ends); core the same reads at the six month ends.
+
+Checked every time: the inventory value of both instants equals the sum of the
+layers up to the same instant (the tie-out), and ours' query count is the same
+at every size.
+
+Target (issue 14): 100,000 lots, 1,000,000 layers and 100,000 delivery lines in
+under 2 s, with a number of queries that does not grow with the data.
+
+    .venv/bin/python bench/bench_kpis.py --scale small|full
+"""
+
+from datetime import timedelta
+
+import common
+import generator
+import runner
+
+from odoo import fields
+from odoo.tools import SQL
+
+NAME = "kpis"
+FULL_LOTS = 100_000
+SIZES = {"small": [10_000], "full": [FULL_LOTS]}
+KPIS_DB = f"{common.DEFAULT_DB}_valuation"
+PERIOD_DAYS = 30
+TREND_MONTHS = 6
+TARGET_MS = 2_000
+# tiles valued from the valuation by lot: core reads the layers for them instead of counting
+VALUE_TILES = {"inventory_value", "expired_value", "near_expiry_value", "blocked_value", "obsolescence"}
+
+
+def _analyze(env):
+    for table in ("stock_move", "stock_move_line", "stock_valuation_layer", "stock_lot", "stock_quant"):
+        env.cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    env.cr.execute("ANALYZE stock_lot_count")
+    env.cr.commit()
+
+
+def _layer_total(env, company_id, instant):
+    """The layers' value up to ``instant`` (None: every layer) of storable products: core's valuation."""
+    env.cr.execute(
+        SQL(
+            """
+            SELECT COALESCE(SUM(svl.value), 0)
+              FROM stock_valuation_layer svl
+              JOIN product_product product ON product.id = svl.product_id
+              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+             WHERE svl.company_id = %s AND tmpl.is_storable AND %s
+            """,
+            company_id,
+            SQL("svl.create_date <= %s", instant) if instant else SQL("TRUE"),
+        )
+    )
+    return float(env.cr.fetchone()[0])
+
+
+class Sides:
+    """Ours (get_kpis, get_kpi_trend) and the core peer for the company of the dataset."""
+
+    def __init__(self, env):
+        self.env = env
+        self.kpi = env["stock.lot.kpi"]
+        self.company = env.company
+        self.today = fields.Date.context_today(self.kpi)
+        self.date_from = self.today - timedelta(days=PERIOD_DAYS - 1)
+        # the drill-down domains of the event tiles, on both periods (untimed: get_kpis builds them)
+        previous_to = self.date_from - timedelta(days=1)
+        previous_from = previous_to - timedelta(days=PERIOD_DAYS - 1)
+        self.actions = [
+            kpi["action"]
+            for first, last in ((self.date_from, self.today), (previous_from, previous_to))
+            for kpi in self.kpi.get_kpis(first, last, [self.company.id])
+            if kpi["code"] not in VALUE_TILES and kpi["action"]
+        ]
+        month_ends = []
+        month_end = self.today
+        for _index in range(TREND_MONTHS):
+            month_ends.append(month_end)
+            month_end = month_end.replace(day=1) - timedelta(days=1)
+        self.month_ends = month_ends
+
+    def instant(self, day):
+        """The valuation instant of a period ending on ``day`` (None: now), as get_kpis takes it."""
+        instant, is_now = self.env["stock.lot.valuation.report"]._resolve_valuation_date(day)
+        return None if is_now else instant
+
+    # ours ---------------------------------------------------------------
+    def ours_kpis(self, _i):
+        kpis = {kpi["code"]: kpi for kpi in self.kpi.get_kpis(self.date_from, self.today, [self.company.id])}
+        return [kpis["inventory_value"]["value"], kpis["inventory_value"]["previous"]]
+
+    def ours_trend(self, _i):
+        trend = self.kpi.get_kpi_trend(self.today, [self.company.id], months=TREND_MONTHS)
+        return list(reversed(trend["values"]["inventory_value"]))
+
+    # core ---------------------------------------------------------------
+    def core_values(self, days):
+        layers = self.env["stock.valuation.layer"]
+        for day in days:
+            domain = [("company_id", "=", self.company.id), ("product_id.is_storable", "=", True)]
+            instant = self.instant(day)
+            if instant:
+                domain.append(("create_date", "<=", instant))
+            layers.read_group(domain, ["value:sum", "quantity:sum"], ["product_id"], lazy=False)
+
+    def core_counts(self, actions):
+        for action in actions:
+            self.env[action["res_model"]].with_context(**action["context"]).search_count(action["domain"])
+
+    def core_kpis(self, _i):
+        self.core_values([self.today, self.date_from - timedelta(days=1)])
+        self.core_counts(self.actions)
+
+    def core_trend(self, _i):
+        self.core_values(self.month_ends)
+        # the trend's event tiles: one count per tile and month (the actions' domains, per month)
+        self.core_counts(self.actions[: len(self.actions) // 2] * TREND_MONTHS)
+
+    def check(self, case, values, days):
+        """Each inventory value equals the layers' sum up to its instant."""
+        for value, day in zip(values, days, strict=True):
+            expected = _layer_total(self.env, self.company.id, self.instant(day))
+            if value is None or abs(value - expected) > 0.005:
+                raise AssertionError(f"{case}: inventory value {value} at {day} is not the layers' {expected:.2f}")
+
+
+def _bench_case(env, case, ours, core, runs):
+    print(f"kpis: {case} ...", flush=True)
+
+    def setup(i):
+        env.invalidate_all()
+        return i
+
+    measures = common.measure_interleaved(env, {"ours": (ours, setup, None), "core": (core, setup, None)}, runs=runs)
+    print(
+        f"  ours {measures['ours'].ms:.0f} ms ({measures['ours'].queries} queries), "
+        f"core {measures['core'].ms:.0f} ms ({measures['core'].queries} queries)",
+        flush=True,
+    )
+    return measures
+
+
+def bench_size(env, n, args):
+    data = generator.kpis(env, n, args.seed)
+    env.cr.commit()
+    _analyze(env)
+    sides = Sides(env)
+    rows = []
+    cases = {
+        "kpis_30_days": (sides.ours_kpis, sides.core_kpis, [sides.today, sides.date_from - timedelta(days=1)]),
+        "trend_6_months": (sides.ours_trend, sides.core_trend, sides.month_ends),
+    }
+    for case, (ours, core, days) in cases.items():
+        measures = _bench_case(env, case, ours, core, args.runs)
+        sides.check(case, measures["ours"].best.value, days)
+        rows.append(
+            common.result_row(
+                n,
+                measures["ours"],
+                measures["core"],
+                case=case,
+                layers=data["layers"],
+                fefo_lines=data["fefo_lines"],
+                instants=len(days),
+            )
+        )
+    env.cr.rollback()
+    return rows
+
+
+def _summary(_args, rows, _info):
+    for row in rows:
+        if row["case"] == "kpis_30_days" and row["n"] >= FULL_LOTS:
+            verdict = "met" if row["ours"]["ms"] < TARGET_MS else "NOT met"
+            print(
+                f"target get_kpis on {row['n']:,} lots, {row['layers']:,} layers, {row['fefo_lines']:,} delivery "
+                f"lines < {TARGET_MS / 1000:.0f} s: {row['ours']['ms'] / 1000:.2f} s, "
+                f"{row['ours']['queries']} queries, {verdict}"
+            )
+
+
+BENCHMARK = runner.Benchmark(
+    NAME,
+    __doc__,
+    SIZES,
+    bench_size,
+    title="Lot Control overview ({scale}): ours = get_kpis / get_kpi_trend, core = layers read_group + search_count",
+    columns=(runner.column("case", "case"), runner.column("instants", "instants")),
+    queries_label="ours queries",
+    summary=_summary,
+    results={"period_days": PERIOD_DAYS, "trend_months": TREND_MONTHS},
+    target={"lots": FULL_LOTS, "layers": 1_000_000, "delivery_lines": 100_000, "ours_ms_below": TARGET_MS},
+    db=KPIS_DB,
+)
+
+
+if __name__ == "__main__":
+    runner.run(BENCHMARK)
