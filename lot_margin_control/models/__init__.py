@@ -32,3 +32,4 @@ from . import stock_lot_recall_reconciliation
 from . import stock_lot_count
 from . import stock_lot_recall_scope
 from . import stock_lot_kpi
+from . import stock_lot_genealogy

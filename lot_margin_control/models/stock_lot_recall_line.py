@@ -72,7 +72,26 @@ class StockLotRecallLine(models.Model):
 
     @api.model
     def _insert_trace_sql(self, recall, roots, company_ids):
-        """One INSERT … SELECT that writes the whole trace of ``roots`` for ``recall``.
+        """One INSERT … SELECT that writes the whole trace of ``roots`` for ``recall`` (see ``_trace_sql``)."""
+        now = fields.Datetime.now()
+        return SQL(
+            """
+            INSERT INTO stock_lot_recall_line (
+                recall_id, company_id, direction, event, lot_id, product_id, partner_id, picking_id,
+                move_line_id, location_id, location_dest_id, quantity, uom_id, date, depth, reference,
+                lot_relation, create_uid, create_date, write_uid, write_date)
+            SELECT %(recall)s, trace.*, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM (%(trace)s) trace
+            """,
+            recall=recall.id,
+            trace=self._trace_sql(roots, company_ids, now),
+            uid=self.env.uid,
+            now=now,
+        )
+
+    @api.model
+    def _trace_sql(self, roots, company_ids, now):
+        """The whole trace of ``roots`` as one SELECT of the line's columns, from company_id to lot_relation.
 
         The genealogy is a recursive walk over the consumed/produced relation of
         move lines (``stock_move_line_consume_rel``: ``consume_line_id`` is the
@@ -153,32 +172,27 @@ class StockLotRecallLine(models.Model):
                        END AS event
                   FROM events
             )
-            INSERT INTO stock_lot_recall_line (
-                recall_id, company_id, direction, event, lot_id, product_id, partner_id, picking_id,
-                move_line_id, location_id, location_dest_id, quantity, uom_id, date, depth, reference,
-                lot_relation, create_uid, create_date, write_uid, write_date)
-            SELECT %(recall)s, company_id,
+            SELECT company_id,
                    CASE
                        WHEN upstream OR event IN ('receipt', 'vendor_return')
                             OR (event = 'production' AND depth = 0) THEN 'upstream'
                        WHEN event IN ('internal', 'adjustment') THEN 'internal'
                        ELSE 'downstream'
-                   END,
+                   END AS direction,
                    event, lot_id, product_id,
                    CASE WHEN event IN ('receipt', 'vendor_return', 'delivery', 'customer_return')
-                        THEN partner_id END,
+                        THEN partner_id END AS partner_id,
                    picking_id, move_line_id, location_id, location_dest_id, quantity, uom_id, date,
                    depth, reference,
-                   CASE WHEN depth = 0 THEN 'recalled' WHEN upstream THEN 'component' ELSE 'derived' END,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
+                   CASE WHEN depth = 0 THEN 'recalled' WHEN upstream THEN 'component' ELSE 'derived'
+                   END AS lot_relation
               FROM classified
             UNION ALL
-            SELECT %(recall)s, quant.company_id, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
+            SELECT quant.company_id, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
                    NULL, quant.location_id, NULL, SUM(quant.quantity), template.uom_id, %(now)s,
                    affected.depth, NULL,
                    CASE WHEN affected.depth = 0 THEN 'recalled'
-                        WHEN affected.upstream THEN 'component' ELSE 'derived' END,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
+                        WHEN affected.upstream THEN 'component' ELSE 'derived' END
               FROM affected
               JOIN stock_quant quant ON quant.lot_id = affected.lot_id
               JOIN stock_location location ON location.id = quant.location_id
@@ -193,7 +207,5 @@ class StockLotRecallLine(models.Model):
             """,
             roots=list(roots),
             company_ids=list(company_ids),
-            recall=recall.id,
-            uid=self.env.uid,
-            now=fields.Datetime.now(),
+            now=now,
         )
