@@ -68,6 +68,7 @@
     "assets": {
         "web.assets_backend": [
             "lot_margin_control/static/src/overview/*",
+            "lot_margin_control/static/src/genealogy/*",
         ],
         "web.assets_tests": [
             "lot_margin_control/static/tests/tours/*.js",

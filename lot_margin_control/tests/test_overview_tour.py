@@ -1,6 +1,7 @@
 import base64
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
 from unittest.mock import patch
@@ -13,6 +14,29 @@ from odoo.tests.common import ChromeBrowser
 from odoo.tools import SQL
 
 SCREENSHOT_NAME = "lot_control_overview.png"
+
+
+@contextmanager
+def last_screen_saved(name):
+    """Save the tour browser's last screen as ``name`` (a PNG); yields its path.
+
+    Into the folder named by the environment variable ``LMC_SCREENSHOT_DIR`` when set
+    (the README's pictures are made so), else into a temporary folder.
+    """
+    folder = os.environ.get("LMC_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lmc_tour_")
+    path = Path(folder) / name
+    stop = ChromeBrowser.stop
+
+    def screenshot_then_stop(browser):
+        """The browser's last screen, saved before it closes."""
+        try:
+            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
+            path.write_bytes(base64.b64decode(shot["data"]))
+        finally:
+            stop(browser)
+
+    with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        yield path
 
 
 @tagged("post_install", "-at_install", "is_tour")
@@ -67,18 +91,6 @@ class TestLotControlOverviewTour(HttpCase):
 
     def test_overview_tour(self):
         self._make_last_months_data()
-        folder = os.environ.get("LMC_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="lmc_overview_")
-        path = Path(folder) / SCREENSHOT_NAME
-        stop = ChromeBrowser.stop
-
-        def screenshot_then_stop(browser):
-            """The browser's last screen, saved before it closes."""
-            try:
-                shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"})
-                path.write_bytes(base64.b64decode(shot["data"]))
-            finally:
-                stop(browser)
-
-        with patch.object(ChromeBrowser, "stop", screenshot_then_stop):
+        with last_screen_saved(SCREENSHOT_NAME) as path:
             self.start_tour("/odoo", "lot_margin_control_overview_tour", login="admin")
         self.assertTrue(path.read_bytes().startswith(b"\x89PNG"), path)
