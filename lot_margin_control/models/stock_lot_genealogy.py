@@ -221,6 +221,7 @@ class StockLotRecall(models.Model):
             lines, self.lot_ids.ids, more_action=lambda lot_id: self._genealogy_deliveries_domain(lot_id)
         )
         graph["title"] = self.name
+        graph["root_label"] = self.env._("Recalled lot")
         graph["event_count"] = Line.search_count([("recall_id", "=", self.id)])
         return graph
 
@@ -254,6 +255,7 @@ class StockLot(models.Model):
             lines, self.ids, more_action=lambda lot_id: self._genealogy_deliveries_domain(lot_id)
         )
         graph["title"] = self.display_name
+        graph["root_label"] = self.env._("This lot")
         return graph
 
     def _genealogy_deliveries_domain(self, lot_id):
