@@ -14,9 +14,9 @@ class TestGenealogyTour(HttpCase):
 
     A dairy: milk received from a co-op, 60 units of it made into two yogurt lots with a
     culture lot from another vendor; the milk goes to three shops, one yogurt lot to twelve
-    (folded into one node), the other, blocked, to two. The tour also opens the first
-    yogurt lot's own genealogy (the lot's Genealogy button) and ends back on the recall's,
-    saved as a PNG like the overview's (``LMC_SCREENSHOT_DIR``).
+    (folded into one node), the other, blocked, to two. The tour ends on the genealogy of
+    the first yogurt lot (from the lot's Genealogy button), saved as a PNG like the
+    overview's (``LMC_SCREENSHOT_DIR``).
     """
 
     def _done(self, product, lot, quantity, source, destination, partner=None, picking_type=None):

@@ -2,7 +2,7 @@
 import { registry } from "@web/core/registry";
 
 // A recall's Genealogy tab: expand the folded customers, open a lot from the graph, then the lot's own
-// genealogy (its Genealogy button), and back to the recall's graph: the last screen (the README's picture).
+// genealogy (its Genealogy button): the last screen, saved as the README's picture.
 registry.category("web_tour.tours").add("lot_margin_control_genealogy_tour", {
     steps: () => [
         {
@@ -66,15 +66,6 @@ registry.category("web_tour.tours").add("lot_margin_control_genealogy_tour", {
         {
             content: "and its vendors upstream",
             trigger: ".o_genealogy_action .o_genealogy_vendor[data-node-label='CultureLab']",
-        },
-        {
-            content: "Back to the recall (breadcrumbs)",
-            trigger: ".o_breadcrumb .breadcrumb-item a:contains('RCL/')",
-            run: "click",
-        },
-        {
-            content: "The recall's genealogy again: the last screen, the README's picture",
-            trigger: ".o_form_view .o_genealogy_lot[data-node-label='MILK-0425']",
         },
     ],
 });
