@@ -75,6 +75,7 @@
         "web.assets_backend": [
             "lot_margin_control/static/src/overview/*",
             "lot_margin_control/static/src/lot_scan/*",
+            "lot_margin_control/static/src/genealogy/*",
         ],
         "web.assets_tests": [
             "lot_margin_control/static/tests/tours/*.js",

@@ -148,6 +148,12 @@ class StockLotRecall(models.Model):
         recalls._check_lots()
         return recalls
 
+    def unlink(self):
+        # trace lines have no foreign key to the recall (see stock_lot_recall_line.SnapshotMany2one)
+        self.check_access("unlink")
+        self.env.execute_query(SQL("DELETE FROM stock_lot_recall_line WHERE recall_id = ANY(%s)", self.ids))
+        return super().unlink()
+
     def _check_lots(self):
         for recall in self:
             if not recall.lot_ids:
@@ -227,9 +233,10 @@ class StockLotRecall(models.Model):
     def action_trace(self):
         """Trace every affected lot one step back and one step forward, and beyond, in SQL.
 
-        Replaces the previous trace and reconciliation of the companies the user
-        traces in; lines of other companies (traced by someone who works there)
-        are kept. Query count is constant.
+        Brings the trace of the companies the user traces in up to date (lines no
+        longer traced deleted, new ones inserted, unchanged ones kept) and replaces
+        their reconciliation; lines of other companies (traced by someone who works
+        there) are kept. Query count is constant.
         """
         self._lock_for_trace()
         self._check_state(("draft", "traced", "contained", "notified"), self.env._("traced"))
@@ -237,15 +244,13 @@ class StockLotRecall(models.Model):
         for recall in self:
             started = time.perf_counter()
             company_ids = recall._get_trace_company_ids()
-            for table in ("stock_lot_recall_line", "stock_lot_recall_reconciliation"):
-                self.env.execute_query(
-                    SQL(
-                        "DELETE FROM %s WHERE recall_id = %s AND company_id = ANY(%s)",
-                        SQL.identifier(table),
-                        recall.id,
-                        company_ids,
-                    )
+            self.env.execute_query(
+                SQL(
+                    "DELETE FROM stock_lot_recall_reconciliation WHERE recall_id = %s AND company_id = ANY(%s)",
+                    recall.id,
+                    company_ids,
                 )
+            )
             self.env.execute_query(
                 self.env["stock.lot.recall.line"]._insert_trace_sql(recall, recall.lot_ids.ids, company_ids)
             )

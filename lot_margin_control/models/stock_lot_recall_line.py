@@ -1,6 +1,45 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+# The columns of a trace line that _trace_sql yields, in its order, with their stored types.
+TRACE_COLUMNS = [
+    ("company_id", "integer"),
+    ("direction", "varchar"),
+    ("event", "varchar"),
+    ("lot_id", "integer"),
+    ("product_id", "integer"),
+    ("partner_id", "integer"),
+    ("picking_id", "integer"),
+    ("move_line_id", "integer"),
+    ("location_id", "integer"),
+    ("location_dest_id", "integer"),
+    ("quantity", "numeric"),
+    ("uom_id", "integer"),
+    ("date", "timestamp"),
+    ("depth", "integer"),
+    ("reference", "varchar"),
+    ("lot_relation", "varchar"),
+]
+
+
+class SnapshotMany2one(fields.Many2one):
+    """A many2one of a trace line, stored without a foreign key.
+
+    PostgreSQL checks a foreign key with one trigger call per row and key: at
+    10,000 trace lines and twelve keys that was 120,000 calls, four fifths of the
+    trace's time. The records these columns point to are kept alive by core's own
+    keys on the done move lines and quants the trace is read from (lots, products,
+    units, transfers, move lines, locations, companies cannot be deleted while a
+    done move uses them; users are archived, not deleted), and every trace rewrites
+    its lines; a recall deletes its lines itself (``stock.lot.recall.unlink``). The
+    partner keeps its key: partners can be deleted or merged, and the merge
+    wizard follows foreign keys.
+    """
+
+    def update_db_foreign_key(self, model, column):
+        return
+
+
 DIRECTIONS = [
     ("upstream", "Upstream"),
     ("internal", "Internal"),
@@ -36,25 +75,25 @@ class StockLotRecallLine(models.Model):
     _description = "Recall Trace Line"
     _order = "recall_id, depth, date, id"
 
-    recall_id = fields.Many2one("stock.lot.recall", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(
+    # deleted with the recall by stock.lot.recall.unlink() (no foreign key, see SnapshotMany2one)
+    recall_id = SnapshotMany2one("stock.lot.recall", required=True, ondelete="cascade", index=True)
+    company_id = SnapshotMany2one(
         "res.company",
         required=True,
-        index=True,
         readonly=True,
         help="The company of the move or stock this event comes from (may differ from the recall's).",
     )
-    direction = fields.Selection(DIRECTIONS, required=True, index=True)
+    direction = fields.Selection(DIRECTIONS, required=True)
     event = fields.Selection(EVENTS, required=True)
-    lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True, index=True)
-    product_id = fields.Many2one("product.product", required=True)
+    lot_id = SnapshotMany2one("stock.lot", string="Lot/Serial Number", required=True, index=True)
+    product_id = SnapshotMany2one("product.product", required=True)
     partner_id = fields.Many2one("res.partner", index=True)
-    picking_id = fields.Many2one("stock.picking", string="Transfer")
-    move_line_id = fields.Many2one("stock.move.line")
-    location_id = fields.Many2one("stock.location", string="From")
-    location_dest_id = fields.Many2one("stock.location", string="To")
+    picking_id = SnapshotMany2one("stock.picking", string="Transfer")
+    move_line_id = SnapshotMany2one("stock.move.line")
+    location_id = SnapshotMany2one("stock.location", string="From")
+    location_dest_id = SnapshotMany2one("stock.location", string="To")
     quantity = fields.Float(digits="Product Unit of Measure", help="In the product's unit of measure.")
-    uom_id = fields.Many2one("uom.uom", string="Unit")
+    uom_id = SnapshotMany2one("uom.uom", string="Unit")
     date = fields.Datetime()
     lot_relation = fields.Selection(
         [
@@ -69,6 +108,48 @@ class StockLotRecallLine(models.Model):
         "into them (upstream)."
     )
     reference = fields.Char(help="The document behind the event: transfer, scrap or inventory reference.")
+    create_uid = SnapshotMany2one("res.users", string="Created by", automatic=True, readonly=True)
+    write_uid = SnapshotMany2one("res.users", string="Last Updated by", automatic=True, readonly=True)
+
+    def init(self):
+        """Drop what earlier versions made that slows the trace down: foreign keys of snapshot columns, indexes."""
+        snapshot_columns = [name for name, field in self._fields.items() if isinstance(field, SnapshotMany2one)]
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT constraint_row.conname
+                  FROM pg_constraint constraint_row
+                  JOIN pg_attribute attribute ON attribute.attrelid = constraint_row.conrelid
+                                             AND attribute.attnum = ANY(constraint_row.conkey)
+                 WHERE constraint_row.contype = 'f'
+                   AND constraint_row.conrelid = %s::regclass
+                   AND attribute.attname = ANY(%s)
+                """,
+                self._table,
+                snapshot_columns,
+            )
+        )
+        for (name,) in rows:
+            self.env.execute_query(
+                SQL("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", SQL.identifier(self._table), SQL.identifier(name))
+            )
+        # lines are always read by recall: indexes on company and direction only slowed every trace down
+        for column in ("company_id", "direction"):
+            self.env.execute_query(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(f"{self._table}__{column}_index")))
+
+    @api.model
+    def _line_key_sql(self, alias):
+        """A line's content as one text (ROW(...)::text: NULLs and empty strings kept apart), typed as stored.
+
+        Byte-wise collation: the key is only compared for equality, and sorting 10,000 keys by the
+        database's language rules took longer than the trace.
+        """
+        return SQL(
+            'ROW(%s)::text COLLATE "C"',
+            SQL(", ").join(
+                SQL("%s::%s", SQL.identifier(alias, column), SQL(column_type)) for column, column_type in TRACE_COLUMNS
+            ),
+        )
 
     @api.model
     def _sql_event(self, source_usage, destination_usage, scrap):
@@ -103,7 +184,7 @@ class StockLotRecallLine(models.Model):
         ``affected`` holds ``(lot_id, depth, upstream)``: the lots made from the
         roots (downstream, ``upstream`` false) and the lots that went into them
         (upstream), with their distance to the roots. Used after ``WITH
-        RECURSIVE`` by the trace (``_insert_trace_sql``) and by the traceability
+        RECURSIVE`` by the trace (``_trace_sql``) and by the traceability
         exports of lots (``stock.lot.action_export_epcis``).
         """
         return SQL(
@@ -141,7 +222,76 @@ class StockLotRecallLine(models.Model):
 
     @api.model
     def _insert_trace_sql(self, recall, roots, company_ids):
-        """One INSERT … SELECT that writes the whole trace of ``roots`` for ``recall``.
+        """One statement that brings the stored trace of ``recall`` up to date with ``_trace_sql``.
+
+        Lines of ``company_ids`` that the new trace no longer has are deleted, lines
+        it adds are inserted, and lines it still has are kept as they are (same
+        id, so customer notices keep pointing at them). A first trace inserts every
+        line; tracing again an unchanged recall writes nothing.
+        """
+        now = fields.Datetime.now()
+        columns = SQL(", ").join(SQL.identifier(column) for column, _type in TRACE_COLUMNS)
+        trace = self._trace_sql(roots, company_ids, now)
+        if not recall.traced_date:
+            # a first trace: nothing stored to compare with
+            return SQL(
+                """
+                INSERT INTO stock_lot_recall_line (
+                    recall_id, %(columns)s, create_uid, create_date, write_uid, write_date)
+                SELECT %(recall)s, trace.*, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM (%(trace)s) trace
+                """,
+                columns=columns,
+                trace=trace,
+                recall=recall.id,
+                uid=self.env.uid,
+                now=now,
+            )
+        # Both sides in one list grouped by content with a window (a sort), not joined: the planner
+        # cannot estimate the trace's size and chose a nested loop (n² key comparisons) for a join.
+        return SQL(
+            """
+            WITH trace AS MATERIALIZED (%(trace)s),
+            combined AS (
+                SELECT %(trace_columns)s, %(trace_key)s AS line_key, NULL::integer AS stored_id FROM trace
+                UNION ALL
+                SELECT %(null_columns)s, %(line_key)s, line.id
+                  FROM stock_lot_recall_line line
+                 WHERE line.recall_id = %(recall)s AND line.company_id = ANY(%(company_ids)s)
+            ),
+            marked AS (
+                SELECT combined.*, COUNT(stored_id) OVER by_content AS stored,
+                       COUNT(*) OVER by_content - COUNT(stored_id) OVER by_content AS traced
+                  FROM combined
+                WINDOW by_content AS (PARTITION BY line_key)
+            ),
+            removed AS (
+                DELETE FROM stock_lot_recall_line
+                 WHERE id IN (SELECT stored_id FROM marked WHERE stored_id IS NOT NULL AND traced = 0)
+            )
+            INSERT INTO stock_lot_recall_line (recall_id, %(columns)s, create_uid, create_date, write_uid, write_date)
+            SELECT %(recall)s, %(columns)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM marked
+             WHERE stored_id IS NULL AND stored = 0
+            """,
+            trace=trace,
+            trace_key=self._line_key_sql("trace"),
+            line_key=self._line_key_sql("line"),
+            columns=columns,
+            trace_columns=SQL(", ").join(
+                SQL("%s::%s AS %s", SQL.identifier("trace", column), SQL(column_type), SQL.identifier(column))
+                for column, column_type in TRACE_COLUMNS
+            ),
+            null_columns=SQL(", ").join(SQL("NULL::%s", SQL(column_type)) for _column, column_type in TRACE_COLUMNS),
+            recall=recall.id,
+            company_ids=list(company_ids),
+            uid=self.env.uid,
+            now=now,
+        )
+
+    @api.model
+    def _trace_sql(self, roots, company_ids, now):
+        """The whole trace of ``roots`` as one SELECT of the line's columns, from company_id to lot_relation.
 
         The genealogy is a recursive walk over the consumed/produced relation of
         move lines (``stock_move_line_consume_rel``: ``consume_line_id`` is the
@@ -184,32 +334,27 @@ class StockLotRecallLine(models.Model):
                 SELECT events.*, %(event)s AS event
                   FROM events
             )
-            INSERT INTO stock_lot_recall_line (
-                recall_id, company_id, direction, event, lot_id, product_id, partner_id, picking_id,
-                move_line_id, location_id, location_dest_id, quantity, uom_id, date, depth, reference,
-                lot_relation, create_uid, create_date, write_uid, write_date)
-            SELECT %(recall)s, company_id,
+            SELECT company_id,
                    CASE
                        WHEN upstream OR event IN ('receipt', 'vendor_return')
                             OR (event = 'production' AND depth = 0) THEN 'upstream'
                        WHEN event IN ('internal', 'adjustment') THEN 'internal'
                        ELSE 'downstream'
-                   END,
+                   END AS direction,
                    event, lot_id, product_id,
                    CASE WHEN event IN ('receipt', 'vendor_return', 'delivery', 'customer_return')
-                        THEN partner_id END,
+                        THEN partner_id END AS partner_id,
                    picking_id, move_line_id, location_id, location_dest_id, quantity, uom_id, date,
                    depth, reference,
-                   CASE WHEN depth = 0 THEN 'recalled' WHEN upstream THEN 'component' ELSE 'derived' END,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
+                   CASE WHEN depth = 0 THEN 'recalled' WHEN upstream THEN 'component' ELSE 'derived'
+                   END AS lot_relation
               FROM classified
             UNION ALL
-            SELECT %(recall)s, quant.company_id, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
+            SELECT quant.company_id, 'on_hand', 'on_hand', quant.lot_id, quant.product_id, NULL, NULL,
                    NULL, quant.location_id, NULL, SUM(quant.quantity), template.uom_id, %(now)s,
                    affected.depth, NULL,
                    CASE WHEN affected.depth = 0 THEN 'recalled'
-                        WHEN affected.upstream THEN 'component' ELSE 'derived' END,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
+                        WHEN affected.upstream THEN 'component' ELSE 'derived' END
               FROM affected
               JOIN stock_quant quant ON quant.lot_id = affected.lot_id
               JOIN stock_location location ON location.id = quant.location_id
@@ -225,7 +370,5 @@ class StockLotRecallLine(models.Model):
             affected_lots=self._affected_lots_sql(roots),
             event=self._sql_event(SQL("source_usage"), SQL("destination_usage"), SQL("(to_scrap OR from_scrap)")),
             company_ids=list(company_ids),
-            recall=recall.id,
-            uid=self.env.uid,
-            now=fields.Datetime.now(),
+            now=now,
         )
