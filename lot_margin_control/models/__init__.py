@@ -1,4 +1,5 @@
 from . import barcode_rule
+from . import bulk_read_mixin
 from . import lot_control_policy_mixin
 from . import product_category
 from . import product_template

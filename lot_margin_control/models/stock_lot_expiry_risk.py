@@ -222,6 +222,9 @@ class StockLot(models.Model):
                       FROM stock_move_line line
                       JOIN res_company line_company ON line_company.id = line.company_id
                      WHERE line.state = 'done'
+                       -- the longest window first, on the index (stock.move.line init), then each company's
+                       AND line.date > %(now)s - make_interval(days => (SELECT MAX(lot_demand_window_days)
+                                                                          FROM res_company))
                        AND line.date > %(now)s - make_interval(days => line_company.lot_demand_window_days)
                        AND line.date <= %(now)s
                        AND (line.location_id IN (SELECT id FROM stock_location WHERE usage = 'customer')

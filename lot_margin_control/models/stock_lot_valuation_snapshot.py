@@ -123,6 +123,7 @@ class StockLotValuationSnapshot(models.Model):
         as_of = False if is_now else fields.Datetime.to_string(self.valuation_datetime)
         report = report.with_context(valuation_date=as_of)
         query = report._search(self._get_report_domain())
+        report._tune_bulk_session()
         self.env.execute_query(
             SQL(
                 """

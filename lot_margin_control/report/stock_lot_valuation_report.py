@@ -65,6 +65,7 @@ class StockLotValuationReport(models.Model):
     """
 
     _name = "stock.lot.valuation.report"
+    _inherit = ["stock.lot.bulk.read.mixin"]
     _description = "Inventory Valuation by Lot"
     _auto = False
     _rec_name = "lot_id"
@@ -571,6 +572,7 @@ class StockLotValuationReport(models.Model):
         of reading 100k report records through the ORM cache.
         """
         self.check_access("read")
+        self._tune_bulk_session()
         query = self._search(domain)
         return self._read_export_rows_of(query.select(SQL("%s.*", SQL.identifier(query.table))), self._sql_row_order())
 

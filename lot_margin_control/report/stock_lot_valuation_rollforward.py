@@ -82,6 +82,7 @@ class StockLotValuationRollforward(models.Model):
     """
 
     _name = "stock.lot.valuation.rollforward"
+    _inherit = ["stock.lot.bulk.read.mixin"]
     _description = "Valuation Roll-forward by Lot"
     _auto = False
     _rec_name = "lot_id"
@@ -516,6 +517,7 @@ class StockLotValuationRollforward(models.Model):
         """The rows matching ``domain`` for the spreadsheet, as dicts, by category, product and lot: one
         query with the names joined in SQL, one batched read of the product names."""
         self.check_access("read")
+        self._tune_bulk_session()
         query = self._search(domain)
         rows = self.env.execute_query_dict(
             SQL(

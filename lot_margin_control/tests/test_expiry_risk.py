@@ -260,8 +260,8 @@ class TestExpiryRisk(LotControlCommon):
             self._lot_at(f"RISK-Q{index}", 10, 5 + index)
         with_fifty = self._refresh_query_count()
         self.assertEqual(with_five, with_fifty)
-        # lock, temporary positions (drop, create, analyse), one upsert
-        self.assertLessEqual(with_fifty, 5)
+        # lock, settings, temporary positions (drop, create, analyse), figures, one write
+        self.assertLessEqual(with_fifty, 7)
 
     def test_daily_cron_refreshes_risk(self):
         self._sell(10)

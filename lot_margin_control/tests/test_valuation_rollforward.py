@@ -143,6 +143,31 @@ class RollforwardCommon(ValuationCommon):
 class TestValuationRollforward(RollforwardCommon):
     """The roll-forward by lot ties out to core's valuation layers, row by row and in total."""
 
+    def _jit_after(self, read):
+        self.env.cr.execute("SELECT set_config('jit', 'on', TRUE)")
+        result = read()
+        self.env.cr.execute("SHOW jit")
+        return self.env.cr.fetchone()[0], result
+
+    def test_reads_run_without_jit(self):
+        """Compiling the roll-forward's and the valuation's queries took longer than running them at
+        100,000 lots: every read of them turns JIT off for its transaction (README, Performance)."""
+        domain = [("product_id", "in", self.products.ids)]
+        valuation = self.env["stock.lot.valuation.report"]
+        reads = {
+            "search_read": lambda: self._rows(),
+            "read_group": lambda: self.Rollforward.read_group(domain, ["closing_value:sum"], ["product_id"]),
+            "search_count": lambda: self.Rollforward.search_count(domain),
+            "export": lambda: self.Rollforward._read_export_rows(domain),
+            "valuation list": lambda: valuation.search_read(domain, ["value"]),
+            "valuation pivot": lambda: valuation.read_group(domain, ["value:sum"], ["product_id"]),
+        }
+        for name, read in reads.items():
+            with self.subTest(read=name):
+                jit, result = self._jit_after(read)
+                self.assertEqual(jit, "off")
+                self.assertTrue(result)
+
     def test_every_row_adds_up_to_the_cent(self):
         rows = self._rows()
         self.assertEqual({row["product_id"][0] for row in rows}, set(self.products.ids))
@@ -239,7 +264,8 @@ class TestValuationRollforward(RollforwardCommon):
     def test_query_count_does_not_grow_with_lots(self):
         fields_read = ["opening_value", "closing_value", "delivery_value", "revaluation_value"]
         self.env.flush_all()
-        with self.assertQueryCount(1):
+        # the transaction's tuning (no JIT, see test_reads_run_without_jit) and the query
+        with self.assertQueryCount(2):
             self.Rollforward.search_fetch([], fields_read)
         product = self.products[0]
         for index in range(5):
@@ -247,6 +273,6 @@ class TestValuationRollforward(RollforwardCommon):
             self._receive(product, [(lot, 3)], 4.0)
         self._backdate(self._days_ago(20))
         self.env.flush_all()
-        with self.assertQueryCount(1):
+        with self.assertQueryCount(2):
             records = self.Rollforward.search_fetch([], fields_read)
         self.assertTrue(len(records) > len(self._rows()) - 1)

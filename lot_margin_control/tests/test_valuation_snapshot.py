@@ -1,13 +1,15 @@
 # pylint: disable=invalid-commit
 import io
 from datetime import timedelta
+from unittest.mock import patch
 
 import openpyxl
 
-from odoo import Command, fields
+from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..models import stock_lot_valuation_snapshot_line as snapshot_line_module
 from ..models.stock_lot_valuation_snapshot_line import SNAPSHOT_COLUMNS
 from .valuation_common import ValuationCommon
 
@@ -83,6 +85,31 @@ class TestValuationSnapshot(ValuationCommon):
         # the lines are stored in the report's paper order: category, product, lot, location
         self.assertEqual(lines.ids, sorted(lines.ids))
         self.assertEqual(lines[0].product_categ_id, min(self.categories, key=lambda categ: categ.complete_name))
+
+    def test_fast_read_is_the_orm_read(self):
+        """Large reads of lines skip the ORM's per-value loop (``_read_format_sql``): same dicts, same
+        order, archived records named, missing records left out, for both read formats."""
+        snapshot = self._snapshot()
+        self.ordinary.product_tmpl_id.active = False  # archived after the snapshot: still named
+        self.lot_c.name = "SNAP-C renamed"
+        lines = self.Line.search([("snapshot_id", "=", snapshot.id)])
+        self.assertGreater(len(lines), 2)
+        missing = self.Line.browse(max(lines.ids) + 1000)
+        records = (missing | lines.sorted(reverse=True)).with_user(self.accountant)
+        fnames = ["snapshot_id", *SNAPSHOT_COLUMNS]
+        for load in ("_classic_read", None):
+            with self.subTest(load=load):
+                orm = models.Model._read_format(records, fnames, load)
+                self.assertEqual(records._read_format_sql(fnames, load), orm)
+                self.assertEqual([vals["id"] for vals in orm], records[1:].ids)
+        orm = models.Model._read_format(records, fnames)
+        self.assertIn((self.lot_c.id, "SNAP-C renamed"), [vals["lot_id"] for vals in orm])
+        # the fast path is taken from FAST_READ_MIN_RECORDS lines on, with the ORM's access checks
+        with patch.object(snapshot_line_module, "FAST_READ_MIN_RECORDS", 1):
+            rows = self.Line.with_user(self.accountant).search_read([("snapshot_id", "=", snapshot.id)], fnames)
+            self.assertEqual(rows, models.Model._read_format(lines.with_user(self.accountant), fnames))
+            with self.assertRaises(AccessError):
+                self.Line.with_user(self.lot_user).search_read([("snapshot_id", "=", snapshot.id)], ["value"])
 
     def test_past_snapshot_ties_out_to_core(self):
         past = fields.Date.context_today(self.Snapshot) - timedelta(days=3)
