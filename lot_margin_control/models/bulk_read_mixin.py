@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools import SQL
 
 # For the transaction only (set_config(..., TRUE) is SET LOCAL): no JIT compilation, and room to
 # sort and hash 100,000 rows in memory instead of on disk. Measured on the valuation queries at
@@ -7,9 +8,30 @@ from odoo import api, models
 BULK_SESSION_SQL = "SELECT set_config('jit', 'off', TRUE), set_config('work_mem', '64MB', TRUE)"
 
 
+# What ``read`` gives for NULL in each field type the fast read formats (the ORM's
+# convert_to_record then convert_to_read); other types go through the ORM.
+FAST_READ_TYPES = {
+    "many2one": False,
+    "float": 0.0,
+    "monetary": 0.0,
+    "integer": 0,
+    "selection": False,
+    "date": False,
+    "datetime": False,
+}
+
+
 class StockLotBulkReadMixin(models.AbstractModel):
-    """Reports whose rows come from one large analytical query (valuation, roll-forward): every ORM
-    read of them first tunes the transaction for that query (``_tune_bulk_session``)."""
+    """Reports of 100,000 rows (valuation, roll-forward, snapshot lines):
+
+    - every ORM read of them first tunes the transaction for one large analytical query
+      (``_tune_bulk_session``);
+    - ``search_read`` (RPC clients, reading a report whole) runs one query for the rows and one per
+      many2one column for the names, and formats the values without the ORM's loop over every
+      value of every record (nine tenths of the time of reading a 100,000-row report whole). The
+      dicts are the ORM's, value for value (test_valuation_snapshot,
+      ``test_fast_read_is_the_orm_read``); fields of other types go through the ORM's read.
+    """
 
     _name = "stock.lot.bulk.read.mixin"
     _description = "Lot Control: reports read by one large query"
@@ -32,3 +54,74 @@ class StockLotBulkReadMixin(models.AbstractModel):
     def _fetch_query(self, query, fields):
         self._tune_bulk_session()
         return super()._fetch_query(query, fields)
+
+    @api.model
+    def _is_fast_readable(self, fnames):
+        return all(self._fields[name].store and self._fields[name].type in FAST_READ_TYPES for name in fnames)
+
+    @api.model
+    @api.readonly
+    def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
+        fnames = self.check_field_access_rights("read", fields)
+        if not self._is_fast_readable(fnames) or set(read_kwargs) - {"load"}:
+            return super().search_read(domain, fields, offset=offset, limit=limit, order=order, **read_kwargs)
+        # the ORM's search_fetch: access rights and record rules, active_test, default order
+        query = self._search(domain or [], offset=offset, limit=limit, order=order or self._order)
+        if query.is_empty():
+            return []
+        self._tune_bulk_session()
+        table = query.table
+        rows = self.env.execute_query(
+            query.select(SQL.identifier(table, "id"), *(SQL.identifier(table, name) for name in fnames))
+        )
+        return self._format_rows(rows, fnames, read_kwargs.get("load", "_classic_read"))
+
+    @api.model
+    def _format_rows(self, rows, fnames, load="_classic_read"):
+        """``read``'s dicts of ``rows`` (tuples ``(id, *values of fnames)``), as the ORM formats them:
+        NULL as the ORM's empty value of the type, many2ones as ``(id, display name)`` (or the id
+        alone when ``load`` is not ``_classic_read``)."""
+        use_display_name = load == "_classic_read"
+        columns = [[row[0] for row in rows]]
+        for index, name in enumerate(fnames, 1):
+            field = self._fields[name]
+            values = [row[index] for row in rows]
+            if field.type == "many2one" and use_display_name:
+                names = self._display_names(field, {value for value in values if value})
+                columns.append([(value, names[value]) if value in names else False for value in values])
+            else:
+                null = FAST_READ_TYPES[field.type]
+                columns.append([null if value is None else value for value in values])
+        keys = ["id", *fnames]
+        return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    @api.model
+    def _display_names(self, field, ids):
+        """``{id: display name}`` of the records of ``field``'s model among ``ids`` that exist, as
+        ``read`` shows them (as superuser, in this context). Models named by a stored, untranslated
+        text field the ORM's way (lots, locations…): that column, in one query; others through the
+        ORM, their names fetched in one query."""
+        comodel = self.env[field.comodel_name].sudo().with_context(active_test=False)
+        name_field = comodel._fields.get(comodel._rec_name or "")
+        if (
+            type(comodel)._compute_display_name is models.BaseModel._compute_display_name
+            and name_field
+            and name_field.type == "char"
+            and name_field.store
+            and not name_field.translate
+        ):
+            comodel.flush_model([name_field.name])
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT record.id, record.%s FROM unnest(%s::integer[]) AS wanted(id) JOIN %s record "
+                    "ON record.id = wanted.id",
+                    SQL.identifier(name_field.name),
+                    list(ids),
+                    SQL.identifier(comodel._table),
+                )
+            )
+            return {record_id: name_field.convert_to_display_name(name, comodel) for record_id, name in rows}
+        records = comodel.browse(ids).exists()
+        if name_field and name_field.store:
+            records.fetch([name_field.name])
+        return {record.id: record.display_name for record in records}

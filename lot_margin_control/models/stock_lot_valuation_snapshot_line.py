@@ -29,17 +29,7 @@ SNAPSHOT_COLUMNS = (
     "markdown_discount",
     "markdown_exposure",
 )
-# ``_read_format_sql``: the field types it reads straight from the table, and what ``read`` gives
-# for NULL in each (what the ORM's convert_to_record/convert_to_read give); from this many lines on.
-FAST_READ_TYPES = {
-    "many2one": False,
-    "float": 0.0,
-    "monetary": 0.0,
-    "integer": 0,
-    "selection": False,
-    "date": False,
-    "datetime": False,
-}
+# reads by id of this many lines and more are formatted from one query (``_read_format``)
 FAST_READ_MIN_RECORDS = 1000
 
 
@@ -54,6 +44,7 @@ class StockLotValuationSnapshotLine(models.Model):
     """
 
     _name = "stock.lot.valuation.snapshot.line"
+    _inherit = ["stock.lot.bulk.read.mixin"]
     _description = "Valuation Snapshot Line"
     # The table is made by ``init``, without the foreign keys Odoo gives every many2one: checking
     # nine of them row by row took 90% of the time of a 100,000-row snapshot. Lines only ever
@@ -157,90 +148,24 @@ class StockLotValuationSnapshotLine(models.Model):
             self._read_group(domain, SUMMARY_GROUPBY, SUMMARY_AGGREGATES)
         )
 
-    @api.model
-    @api.readonly
-    def search_read(self, domain=None, fields=None, offset=0, limit=None, order=None, **read_kwargs):
-        """As the ORM's, but the lines' values are read once, by ``_read_format`` (not also fetched
-        into the cache by ``search_fetch`` first)."""
-        fields = self.check_field_access_rights("read", fields)
-        records = self.search(domain or [], offset=offset, limit=limit, order=order)
-        if "active_test" in self.env.context:  # as the ORM: the flag was meant for the search only
-            records = records.with_context({k: v for k, v in self.env.context.items() if k != "active_test"})
-        return records._read_format(fnames=fields, **read_kwargs)
-
     def _read_format(self, fnames, load="_classic_read"):
-        if len(self) >= FAST_READ_MIN_RECORDS and all(self._fields[name].type in FAST_READ_TYPES for name in fnames):
-            return self._read_format_sql(fnames, load)
-        return super()._read_format(fnames, load)
-
-    def _read_format_sql(self, fnames, load="_classic_read"):
-        """``read``'s dicts of these lines, exactly as the ORM formats them (``_read_format``; test
-        ``test_fast_read_is_the_orm_read``), from one query on the lines and one read of the names of
-        the records they point to, without the ORM's loop over every value of every record: reading
-        a 100,000-line snapshot whole spent nine tenths of its time there (README, Performance).
-        Lines never change once made, so no cache can be more recent than the table."""
-        rows = self.env.execute_query(
-            SQL(
-                # joined to the ids (a hash join), not filtered by "id = ANY(ids)"
-                "SELECT line.id, %s FROM unnest(%s::bigint[]) AS wanted(id) JOIN %s line ON line.id = wanted.id",
-                SQL(", ").join(SQL.identifier("line", name) for name in fnames) if fnames else SQL("line.id"),
-                list(self._ids),
-                SQL.identifier(self._table),
-            )
-        )
-        by_id = {row[0]: row for row in rows}
-        use_display_name = load == "_classic_read"
-        converters = []
-        for index, name in enumerate(fnames, 1):
-            field = self._fields[name]
-            if field.type == "many2one" and use_display_name:
-                names = self._display_names(field, {row[index] for row in rows if row[index]})
-                converters.append(
-                    (name, index, lambda value, names=names: (value, names[value]) if value in names else False)
-                )
-            else:
-                null = FAST_READ_TYPES[field.type]
-                converters.append((name, index, lambda value, null=null: null if value is None else value))
-        result = []
-        for record_id in self._ids:
-            row = by_id.get(record_id)
-            if row is None:
-                continue  # as the ORM: records that no longer exist are left out
-            vals = {"id": record_id}
-            for name, index, convert in converters:
-                vals[name] = convert(row[index])
-            result.append(vals)
-        return result
-
-    def _display_names(self, field, ids):
-        """``{id: display name}`` of the records of ``field``'s model among ``ids`` that exist, as
-        ``read`` shows them (as superuser, in this context). Models named by a stored, untranslated
-        text field the ORM's way (lots, locations…): that column, in one query; others through the
-        ORM, their names fetched in one query."""
-        comodel = self.env[field.comodel_name].sudo().with_context(active_test=False)
-        name_field = comodel._fields.get(comodel._rec_name or "")
-        if (
-            type(comodel)._compute_display_name is models.BaseModel._compute_display_name
-            and name_field
-            and name_field.type == "char"
-            and name_field.store
-            and not name_field.translate
-        ):
-            comodel.flush_model([name_field.name])
+        """Reads of many lines by id (``read``) are formatted from one query on the lines, as
+        ``search_read`` (stock.lot.bulk.read.mixin); lines never change once made, so no cache can
+        be more recent than the table."""
+        if len(self) >= FAST_READ_MIN_RECORDS and self._is_fast_readable(fnames):
             rows = self.env.execute_query(
                 SQL(
-                    "SELECT record.id, record.%s FROM unnest(%s::integer[]) AS wanted(id) JOIN %s record "
-                    "ON record.id = wanted.id",
-                    SQL.identifier(name_field.name),
-                    list(ids),
-                    SQL.identifier(comodel._table),
+                    # joined to the ids (a hash join), not filtered by "id = ANY(ids)"
+                    "SELECT line.id, %s FROM unnest(%s::bigint[]) AS wanted(id) JOIN %s line ON line.id = wanted.id",
+                    SQL(", ").join(SQL.identifier("line", name) for name in fnames) if fnames else SQL("line.id"),
+                    list(self._ids),
+                    SQL.identifier(self._table),
                 )
             )
-            return {record_id: name_field.convert_to_display_name(name, comodel) for record_id, name in rows}
-        records = comodel.browse(ids).exists()
-        if name_field and name_field.store:
-            records.fetch([name_field.name])
-        return {record.id: record.display_name for record in records}
+            by_id = {row[0]: row for row in rows}
+            # in the order asked; records that no longer exist are left out, as by the ORM
+            return self._format_rows([by_id[i] for i in self._ids if i in by_id], fnames, load)
+        return super()._read_format(fnames, load)
 
     @api.model
     def _read_export_rows(self, domain):

@@ -87,29 +87,45 @@ class TestValuationSnapshot(ValuationCommon):
         self.assertEqual(lines[0].product_categ_id, min(self.categories, key=lambda categ: categ.complete_name))
 
     def test_fast_read_is_the_orm_read(self):
-        """Large reads of lines skip the ORM's per-value loop (``_read_format_sql``): same dicts, same
-        order, archived records named, missing records left out, for both read formats."""
+        """Lines, the valuation and the roll-forward are read in bulk without the ORM's per-value loop
+        (stock.lot.bulk.read.mixin): the same dicts in the same order, archived records named,
+        missing records left out, for both read formats, with the ORM's access checks."""
         snapshot = self._snapshot()
         self.ordinary.product_tmpl_id.active = False  # archived after the snapshot: still named
         self.lot_c.name = "SNAP-C renamed"
-        lines = self.Line.search([("snapshot_id", "=", snapshot.id)])
-        self.assertGreater(len(lines), 2)
-        missing = self.Line.browse(max(lines.ids) + 1000)
-        records = (missing | lines.sorted(reverse=True)).with_user(self.accountant)
+        domain = [("snapshot_id", "=", snapshot.id)]
         fnames = ["snapshot_id", *SNAPSHOT_COLUMNS]
-        for load in ("_classic_read", None):
-            with self.subTest(load=load):
-                orm = models.Model._read_format(records, fnames, load)
-                self.assertEqual(records._read_format_sql(fnames, load), orm)
-                self.assertEqual([vals["id"] for vals in orm], records[1:].ids)
-        orm = models.Model._read_format(records, fnames)
-        self.assertIn((self.lot_c.id, "SNAP-C renamed"), [vals["lot_id"] for vals in orm])
-        # the fast path is taken from FAST_READ_MIN_RECORDS lines on, with the ORM's access checks
+        lines = self.Line.with_user(self.accountant)
+        report = self.Report.with_user(self.accountant)
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_user(self.accountant)
+        rollforward_fields = [name for name in rollforward._fields if name.endswith(("_qty", "_value", "_id"))]
+        cases = {
+            "lines": (lines, domain, fnames),
+            "lines, reverse order": (lines, domain, fnames),
+            "valuation": (report, [("product_id", "in", self.products.ids)], list(SNAPSHOT_COLUMNS)),
+            "roll-forward": (rollforward, [("product_id", "in", self.products.ids)], rollforward_fields),
+        }
+        for name, (model, case_domain, case_fields) in cases.items():
+            order = "id desc" if "reverse" in name else None
+            for load in ("_classic_read", None):
+                with self.subTest(case=name, load=load):
+                    rows = model.search_read(case_domain, case_fields, order=order, load=load)
+                    orm = models.Model.search_read(model, case_domain, case_fields, order=order, load=load)
+                    self.assertTrue(rows)
+                    self.assertEqual(rows, orm)
+        rows = lines.search_read(domain, ["lot_id"])
+        self.assertIn((self.lot_c.id, "SNAP-C renamed"), [row["lot_id"] for row in rows])
+        # reads by id of many lines (read()): the same, missing records left out
+        records = lines.browse([max(lines.search(domain).ids) + 1000, *reversed(lines.search(domain).ids)])
         with patch.object(snapshot_line_module, "FAST_READ_MIN_RECORDS", 1):
-            rows = self.Line.with_user(self.accountant).search_read([("snapshot_id", "=", snapshot.id)], fnames)
-            self.assertEqual(rows, models.Model._read_format(lines.with_user(self.accountant), fnames))
-            with self.assertRaises(AccessError):
-                self.Line.with_user(self.lot_user).search_read([("snapshot_id", "=", snapshot.id)], ["value"])
+            for load in ("_classic_read", None):
+                with self.subTest(read="by id", load=load):
+                    self.assertEqual(
+                        records._read_format(fnames, load), models.Model._read_format(records, fnames, load)
+                    )
+        for user in (self.lot_user, self.quality_manager):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.Line.with_user(user).search_read(domain, ["value"])
 
     def test_past_snapshot_ties_out_to_core(self):
         past = fields.Date.context_today(self.Snapshot) - timedelta(days=3)
