@@ -43,6 +43,9 @@ done
 # the template: the shelf-life refresh works on every lot of its database.
 say "Running bench/bench_valuation.py --scale $SCALE"
 "$PY" bench/bench_valuation.py --scale "$SCALE" --db "${DB}_valuation" "${EXTRA[@]}" || failed+=(bench/bench_valuation.py)
+# Snapshots and the roll-forward on the same lots and layers.
+say "Running bench/bench_valuation_snapshot.py --scale $SCALE"
+"$PY" bench/bench_valuation_snapshot.py --scale "$SCALE" --db "${DB}_valuation" "${EXTRA[@]}" || failed+=(bench/bench_valuation_snapshot.py)
 # The overview's numbers (get_kpis) on the same layers, plus the events the tiles count.
 say "Running bench/bench_kpis.py --scale $SCALE"
 "$PY" bench/bench_kpis.py --scale "$SCALE" --db "${DB}_valuation" "${EXTRA[@]}" || failed+=(bench/bench_kpis.py)
