@@ -64,6 +64,12 @@ def parse_args(description, argv=None, *, default_db=None, options=None):
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the data generator")
     parser.add_argument("-c", "--config", default=default_config(), help="Odoo configuration file")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (best one kept)")
+    parser.add_argument(
+        "--sizes",
+        type=lambda value: [int(size) for size in value.split(",")],
+        default=None,
+        help="only these sizes of the scale, comma-separated (results in <name>.n<sizes>.json)",
+    )
     if options:
         options(parser)
     return parser.parse_args(argv)
@@ -255,9 +261,12 @@ def print_table(title, rows, extra_columns=()):
     print()
 
 
-def result_path(name, scale):
-    """Full-scale results are the committed ``<name>.json``; small ones go to ``<name>.small.json``."""
+def result_path(name, scale, sizes=None):
+    """Full-scale results are the committed ``<name>.json``; small ones go to ``<name>.small.json``;
+    a run of some sizes only (``--sizes``) to ``<name>.n<size>[-<size>…].json``."""
     suffix = ".json" if scale == "full" else ".small.json"
+    if sizes:
+        suffix = ".n" + "-".join(str(size) for size in sizes) + suffix
     return RESULTS_DIR / f"{name}{suffix}"
 
 
@@ -273,14 +282,15 @@ def code_version():
     return {"commit": commit, "addon_modified": bool(changes) if changes is not None else None}
 
 
-def write_results(name, scale, rows, **extra):
-    """Write ``bench/results/<name>.json`` (full) or ``<name>.small.json`` (small); return its path."""
+def write_results(name, scale, rows, sizes=None, **extra):
+    """Write ``bench/results/<name>.json`` (full) or ``<name>.small.json`` (small), or for some
+    ``sizes`` only ``<name>.n<sizes>.json``; return its path."""
     RESULTS_DIR.mkdir(exist_ok=True)
     data = {"benchmark": name, "scale": scale, "machine": machine(), "rows": rows}
     data.update(extra)
     data["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     data["code"] = code_version()
-    path = result_path(name, scale)
+    path = result_path(name, scale, sizes)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(path)

@@ -99,7 +99,10 @@ def run(benchmark, argv=None):
     generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
     rows, info = [], {}
     with common.odoo_env(args.db, args.config) as env:
-        for size in benchmark.sizes[args.scale]:
+        sizes = [size for size in benchmark.sizes[args.scale] if not args.sizes or size in args.sizes]
+        if not sizes:
+            raise SystemExit(f"--sizes: none of {args.sizes} in the {args.scale} sizes {benchmark.sizes[args.scale]}")
+        for size in sizes:
             if benchmark.label:
                 print(f"{benchmark.name}: {benchmark.label(size)} ...", flush=True)
             result = benchmark.bench_size(env, size, args)
@@ -114,4 +117,4 @@ def run(benchmark, argv=None):
     extra = {"seed": args.seed, **info, **benchmark.results}
     if benchmark.target is not None:
         extra["target"] = benchmark.target
-    return common.write_results(benchmark.name, args.scale, rows, **extra)
+    return common.write_results(benchmark.name, args.scale, rows, sizes=args.sizes, **extra)
