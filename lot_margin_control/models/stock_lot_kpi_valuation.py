@@ -109,25 +109,30 @@ class StockLotKpi(models.AbstractModel):
                           CASE WHEN basis.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
             ),
             partition_value AS (
-                -- rounded to the company's currency, as the report rounds each partition
-                SELECT at.idx, layer_sum.company_id, layer_sum.product_id, layer_sum.lot_key,
-                       layer_sum.lot_valuated, ROUND(at.value / currency.rounding) * currency.rounding AS value
+                -- the value of each product valued by product at each instant, rounded to the company's
+                -- currency as the report rounds each partition
+                SELECT at.idx, layer_sum.company_id, layer_sum.product_id,
+                       ROUND(at.value / currency.rounding) * currency.rounding AS value
                   FROM layer_sum
                   JOIN res_company company ON company.id = layer_sum.company_id
                   JOIN res_currency currency ON currency.id = company.currency_id
                  CROSS JOIN LATERAL (VALUES %(layer_columns)s) AS at(idx, value)
-                 WHERE at.value IS NOT NULL
+                 WHERE NOT layer_sum.lot_valuated AND at.value IS NOT NULL
             ),
             by_lot AS (
-                -- all of a lot's value is its own, whatever locations hold it
-                SELECT partition_value.idx, partition_value.value, %(flags)s
-                  FROM partition_value
-                  JOIN instant ON instant.idx = partition_value.idx
-                  JOIN product_product product ON product.id = partition_value.product_id
+                -- all of a lot's value is its own, whatever locations hold it; each lot read once for
+                -- every instant
+                SELECT at.idx, at.value, %(flags)s
+                  FROM layer_sum
+                  JOIN res_company company ON company.id = layer_sum.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                  JOIN product_product product ON product.id = layer_sum.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
              LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
-             LEFT JOIN stock_lot lot ON lot.id = NULLIF(partition_value.lot_key, 0)
-                 WHERE partition_value.lot_valuated AND partition_value.value <> 0
+             LEFT JOIN stock_lot lot ON lot.id = NULLIF(layer_sum.lot_key, 0)
+                 CROSS JOIN LATERAL (VALUES %(rounded_columns)s) AS at(idx, value)
+                  JOIN instant ON instant.idx = at.idx
+                 WHERE layer_sum.lot_valuated AND at.value <> 0
             ),
             movement AS (
                 -- today's quants of products valued by product, at every instant
@@ -159,16 +164,10 @@ class StockLotKpi(models.AbstractModel):
              LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
              LEFT JOIN stock_lot lot ON lot.id = on_hand.lot_id
             ),
-            product_value AS (
-                SELECT partition_value.idx, partition_value.company_id, partition_value.product_id,
-                       partition_value.value
-                  FROM partition_value
-                 WHERE NOT partition_value.lot_valuated
-            ),
             stock_partition AS (
                 -- per product valued by product and instant (a handful of rows): its stock, its largest row
                 -- and its value; the big sets are only ever joined to these
-                SELECT part.*, COALESCE(product_value.value, 0) AS value
+                SELECT part.*, COALESCE(partition_value.value, 0) AS value
                   FROM (
                         SELECT stock_row.idx, stock_row.company_id, stock_row.product_id,
                                SUM(stock_row.quantity) AS quantity,
@@ -178,8 +177,8 @@ class StockLotKpi(models.AbstractModel):
                           FROM stock_row
                          GROUP BY stock_row.idx, stock_row.company_id, stock_row.product_id
                        ) part
-             LEFT JOIN product_value ON product_value.idx = part.idx AND product_value.company_id = part.company_id
-                                    AND product_value.product_id = part.product_id
+             LEFT JOIN partition_value ON partition_value.idx = part.idx AND partition_value.company_id = part.company_id
+                                    AND partition_value.product_id = part.product_id
             ),
             by_product AS (
                 -- each stock row's share of its product's value by quantity, rounded to the currency,
@@ -220,12 +219,12 @@ class StockLotKpi(models.AbstractModel):
             ),
             unheld AS (
                 -- a product's value that no stock holds at the instant: a row without lot
-                SELECT product_value.idx, product_value.value
-                  FROM product_value
-             LEFT JOIN stock_partition part ON part.idx = product_value.idx
-                                           AND part.company_id = product_value.company_id
-                                           AND part.product_id = product_value.product_id
-                 WHERE product_value.value <> 0 AND COALESCE(part.quantity, 0) = 0
+                SELECT partition_value.idx, partition_value.value
+                  FROM partition_value
+             LEFT JOIN stock_partition part ON part.idx = partition_value.idx
+                                           AND part.company_id = partition_value.company_id
+                                           AND part.product_id = partition_value.product_id
+                 WHERE partition_value.value <> 0 AND COALESCE(part.quantity, 0) = 0
             ),
             valued AS (
                 SELECT idx, row_count, total, expired, near, held
@@ -261,6 +260,14 @@ class StockLotKpi(models.AbstractModel):
             ),
             partition_sums=SQL(", ").join(
                 SQL("SUM(by_lot.%s) AS %s", SQL.identifier(f"value_{index}"), SQL.identifier(f"value_{index}"))
+                for index in range(len(resolved))
+            ),
+            rounded_columns=SQL(", ").join(
+                SQL(
+                    "(%s, ROUND(layer_sum.%s / currency.rounding) * currency.rounding)",
+                    index,
+                    SQL.identifier(f"value_{index}"),
+                )
                 for index in range(len(resolved))
             ),
             layer_columns=SQL(", ").join(
