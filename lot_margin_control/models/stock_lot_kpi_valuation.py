@@ -177,8 +177,9 @@ class StockLotKpi(models.AbstractModel):
                           FROM stock_row
                          GROUP BY stock_row.idx, stock_row.company_id, stock_row.product_id
                        ) part
-             LEFT JOIN partition_value ON partition_value.idx = part.idx AND partition_value.company_id = part.company_id
-                                    AND partition_value.product_id = part.product_id
+             LEFT JOIN partition_value ON partition_value.idx = part.idx
+                                      AND partition_value.company_id = part.company_id
+                                      AND partition_value.product_id = part.product_id
             ),
             by_product AS (
                 -- each stock row's share of its product's value by quantity, rounded to the currency,
