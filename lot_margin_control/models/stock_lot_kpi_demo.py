@@ -15,11 +15,16 @@ HISTORY_MONTHS = 12
 # When things happen in a month, as fractions of it (the current month: of the part gone by).
 RECEIPT_AT = (0.03, 0.5)
 DELIVERY_AT = (0.1, 0.35, 0.6, 0.85)
+# Delivery rounds reserved and validated together (in date order: the earlier round reserves first),
+# by their index in DELIVERY_AT: those before and those after the month's second receipt.
+DELIVERY_BATCHES = ((0, 1), (2, 3))
 MOCK_RECALL_AT = 0.25
 MARKDOWN_SALE_AT = 0.4
 SCRAP_AT = 0.7
 COUNT_AT = 0.95
 REAL_RECALL_MONTHS = (4, 0)
+# Transfers and scraps are made without a creation message or field tracking in their chatter.
+QUIET = {"tracking_disable": True, "mail_create_nolog": True}
 
 _logger = logging.getLogger(__name__)
 
@@ -104,7 +109,14 @@ class DemoHistory:
             return start + (end - start) * fraction
 
         events = [(at(fraction), self._receive, (index,)) for index, fraction in enumerate(RECEIPT_AT)]
-        events += [(at(fraction), self._deliver, (index, months_ago)) for index, fraction in enumerate(DELIVERY_AT)]
+        events += [
+            (
+                at(DELIVERY_AT[batch[0]]),
+                self._deliver,
+                ([(at(DELIVERY_AT[index]), index) for index in batch], months_ago),
+            )
+            for batch in DELIVERY_BATCHES
+        ]
         events += [
             (at(MOCK_RECALL_AT), self._mock_recall, ()),
             (at(MARKDOWN_SALE_AT), self._markdown_sale, ()),
@@ -137,50 +149,83 @@ class DemoHistory:
                 if index < receipts
             ]
         )
-        for vendor in {self.products[lot.product_id][0] for lot in lots}:
-            vendor_lots = lots.filtered(lambda lot, vendor=vendor: self.products[lot.product_id][0] == vendor)
-            picking = self._picking(
-                vendor,
-                self.warehouse.in_type_id,
-                self.suppliers,
-                when,
-                [(lot, self._received_quantity(lot.product_id)) for lot in vendor_lots],
-            )
-            picking.action_confirm()
-            for move in picking.move_ids:
-                move.move_line_ids.unlink()
-                lot, quantity = move.restrict_lot_id, move.product_uom_qty
-                self.env["stock.move.line"].create(
-                    {
-                        "move_id": move.id,
-                        "picking_id": picking.id,
-                        "product_id": move.product_id.id,
-                        "product_uom_id": move.product_uom.id,
-                        "location_id": move.location_id.id,
-                        "location_dest_id": move.location_dest_id.id,
-                        "lot_id": lot.id,
-                        "quantity": quantity,
-                        "picked": True,
-                    }
+        vendors = list(dict.fromkeys(self.products[lot.product_id][0] for lot in lots))
+        pickings = self._pickings(
+            [
+                (
+                    vendor,
+                    self.warehouse.in_type_id,
+                    self.suppliers,
+                    when,
+                    [
+                        (lot, self._received_quantity(lot.product_id))
+                        for lot in lots
+                        if self.products[lot.product_id][0] == vendor
+                    ],
                 )
-            self._done(picking, when)
+                for vendor in vendors
+            ]
+        )
+        pickings.action_confirm()
+        # the lots received: the lines say which (one create for all of them)
+        pickings.move_ids.move_line_ids.unlink()
+        self.env["stock.move.line"].create(
+            [
+                {
+                    "move_id": move.id,
+                    "picking_id": move.picking_id.id,
+                    "product_id": move.product_id.id,
+                    "product_uom_id": move.product_uom.id,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                    "lot_id": move.restrict_lot_id.id,
+                    "quantity": move.product_uom_qty,
+                    "picked": True,
+                }
+                for move in pickings.move_ids
+            ]
+        )
+        self._done(pickings, when)
         self._record("stock_lot", "create_date", lots.ids, when)
 
-    def _deliver(self, when, index, months_ago):
-        pickings = self.env["stock.picking"]
-        for customer, lines in self.orders.items():
-            if index % 2 and customer == self.env.ref("lot_margin_control.customer_care_home"):
-                continue
-            quantities = [
-                (product, round(quantity * self.rng.uniform(0.7, 1.3))) for product, quantity in lines.items()
-            ]
-            pickings |= self._picking(customer, self.warehouse.out_type_id, self.stock, when, quantities)
+    def _deliver(self, _when, rounds, months_ago):
+        """Delivery rounds ``[(when, index)]`` of the month: each customer's transfer of a round is
+        scheduled at its time; they are reserved (FEFO, earlier rounds first) and validated at once."""
+        care_home = self.env.ref("lot_margin_control.customer_care_home")
+        by_round = []
+        for when, index in rounds:
+            by_round.append(
+                (
+                    when,
+                    index,
+                    self._pickings(
+                        [
+                            (
+                                customer,
+                                self.warehouse.out_type_id,
+                                self.stock,
+                                when,
+                                [
+                                    (product, round(quantity * self.rng.uniform(0.7, 1.3)))
+                                    for product, quantity in lines.items()
+                                ],
+                            )
+                            for customer, lines in self.orders.items()
+                            if not (index % 2 and customer == care_home)
+                        ]
+                    ),
+                )
+            )
+        pickings = self.env["stock.picking"].concat(*(round_pickings for _when, _index, round_pickings in by_round))
         pickings.action_confirm()
         pickings.action_assign()
-        # a picker takes a later lot than the one FEFO reserved, about twice a month
-        if index in (1, 4) and months_ago % 3 != 2:
-            self._override(pickings)
-        self._done(pickings.filtered(lambda picking: picking.move_ids.move_line_ids), when)
+        for _when, index, round_pickings in by_round:
+            # a picker takes a later lot than the one FEFO reserved, about twice a month
+            if index == 1 and months_ago % 3 != 2:
+                self._override(round_pickings)
+        self._validate(pickings.filtered(lambda picking: picking.move_ids.move_line_ids))
+        for when, _index, round_pickings in by_round:
+            self._date_pickings(round_pickings.filtered(lambda picking: picking.state == "done"), when)
         (pickings - pickings.filtered(lambda picking: picking.state == "done")).action_cancel()
 
     def _override(self, pickings):
@@ -258,18 +303,22 @@ class DemoHistory:
         self._scrap(quants, when)
 
     def _scrap(self, quants, when):
-        scraps = self.env["stock.scrap"].create(
-            [
-                {
-                    "product_id": quant.product_id.id,
-                    "lot_id": quant.lot_id.id,
-                    "scrap_qty": quant.quantity - quant.reserved_quantity,
-                    "location_id": self.stock.id,
-                    "company_id": self.company.id,
-                }
-                for quant in quants
-                if quant.quantity > quant.reserved_quantity
-            ]
+        scraps = (
+            self.env["stock.scrap"]
+            .with_context(**QUIET)
+            .create(
+                [
+                    {
+                        "product_id": quant.product_id.id,
+                        "lot_id": quant.lot_id.id,
+                        "scrap_qty": quant.quantity - quant.reserved_quantity,
+                        "location_id": self.stock.id,
+                        "company_id": self.company.id,
+                    }
+                    for quant in quants
+                    if quant.quantity > quant.reserved_quantity
+                ]
+            )
         )
         scraps.do_scrap()
         self._dated_moves(scraps.move_ids, when)
@@ -356,42 +405,53 @@ class DemoHistory:
         quantity = self.opening_quantity.pop(product, 0) + self.products[product][2]
         return round(quantity * self.rng.uniform(0.9, 1.1))
 
-    def _picking(self, partner, picking_type, source, when, lines):
-        """A draft transfer of ``lines`` (``(lot or product, quantity)``) scheduled at ``when``."""
-        destination = picking_type.default_location_dest_id
-        moves = []
-        for item, quantity in lines:
-            product = item.product_id if item._name == "stock.lot" else item
-            moves.append(
-                Command.create(
-                    {
-                        "name": product.display_name,
-                        "product_id": product.id,
-                        "product_uom_qty": quantity,
-                        "product_uom": product.uom_id.id,
-                        "location_id": source.id,
-                        "location_dest_id": destination.id,
-                        "date": when,
-                        "restrict_lot_id": item.id if item._name == "stock.lot" else False,
-                    }
+    def _pickings(self, transfers):
+        """Draft transfers, created at once: ``(partner, picking type, source, when, lines)`` each, its
+        ``lines`` ``(lot or product, quantity)``, scheduled at ``when``."""
+        vals_list = []
+        for partner, picking_type, source, when, lines in transfers:
+            destination = picking_type.default_location_dest_id
+            moves = []
+            for item, quantity in lines:
+                product = item.product_id if item._name == "stock.lot" else item
+                moves.append(
+                    Command.create(
+                        {
+                            "name": product.display_name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": product.uom_id.id,
+                            "location_id": source.id,
+                            "location_dest_id": destination.id,
+                            "date": when,
+                            "restrict_lot_id": item.id if item._name == "stock.lot" else False,
+                        }
+                    )
                 )
+            vals_list.append(
+                {
+                    "partner_id": partner.id,
+                    "picking_type_id": picking_type.id,
+                    "location_id": source.id,
+                    "location_dest_id": destination.id,
+                    "scheduled_date": when,
+                    "move_ids": moves,
+                }
             )
-        return self.env["stock.picking"].create(
-            {
-                "partner_id": partner.id,
-                "picking_type_id": picking_type.id,
-                "location_id": source.id,
-                "location_dest_id": destination.id,
-                "scheduled_date": when,
-                "move_ids": moves,
-            }
-        )
+        # a year of transfers without a chatter line each (Odoo's own keys for bulk imports)
+        return self.env["stock.picking"].with_context(**QUIET).create(vals_list)
 
     def _done(self, pickings, when):
-        for line in pickings.move_ids.move_line_ids:
-            line.picked = True
+        self._validate(pickings)
+        self._date_pickings(pickings, when)
+
+    def _validate(self, pickings):
+        """Validate ``pickings`` as reserved or as their lines say, in one go, without backorders."""
+        pickings.move_ids.move_line_ids.picked = True
         pickings.move_ids.picked = True
         pickings.with_context(cancel_backorder=True)._action_done()
+
+    def _date_pickings(self, pickings, when):
         self._dated_moves(pickings.move_ids, when)
         self._record("stock_picking", "date_done", pickings.ids, when)
         self._record("stock_picking", "scheduled_date", pickings.ids, when)

@@ -18,7 +18,8 @@ class StockLotKpi(models.AbstractModel):
     each instant, and the move lines after each past instant are undone. The
     rows are then valued exactly like the report's (each product's value
     rounded to the currency and shared over its stock by quantity, the rounding
-    difference on the largest row, value without stock on a row of its own), so
+    difference on the largest row, value without stock on a row of its own),
+    summed by bucket per product instead of row by row, so
     the sums are the report's to the cent (tests compare them at several
     dates). Products valued by lot need no stock rows at all: all of a lot's
     value is its own, whatever locations hold it, so its rounded layer total
@@ -53,9 +54,27 @@ class StockLotKpi(models.AbstractModel):
     @api.model
     def _sql_valuations(self, resolved, company_ids):
         """The statement of ``_get_valuations``: one row ``(idx, rows, total, expired, near, held)`` per
-        instant that has rows; ``resolved``: ``(as_of, is_now)`` per instant (``_resolve_valuation_date``)."""
+        instant that has rows; ``resolved``: ``(as_of, is_now)`` per instant (``_resolve_valuation_date``).
+
+        Three kinds of rows make the report's sums. A product valued by lot: each lot's rounded layer
+        total, in that lot's buckets (``by_lot``). A product valued by product: its rounded layer
+        total shared over its stock rows at the instant by quantity, the rounding difference on the
+        largest row (``by_product``), or, when no stock holds it at the instant, the total alone on a
+        row without lot (``unheld``). Only hash aggregates and joins to a handful of rows per product
+        and instant: no window over the stock rows (a sort of every row at every instant), and no
+        join between two large sets (the planner cannot estimate the stock rows: a nested loop over
+        both would be quadratic).
+        """
         as_of = SQL("instant.as_of")
         past = [instant for instant, is_now in resolved if not is_now]
+        flags = SQL(
+            """%(expiry_bucket)s = 'expired' AS is_expired,
+               lot.id IS NOT NULL AND %(shelf_life_state)s = 'near_expiry' AS is_near_expiry,
+               COALESCE(lot.quality_state IN %(held)s, FALSE) AS is_held""",
+            expiry_bucket=self.env["stock.lot.valuation.report"]._sql_expiry_bucket(as_of),
+            shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
+            held=HELD_QUALITY_STATES,
+        )
         return SQL(
             """
             WITH instant(idx, as_of, is_now) AS (VALUES %(instants)s),
@@ -65,107 +84,164 @@ class StockLotKpi(models.AbstractModel):
                   JOIN res_company company ON company.id = loc.company_id
                  WHERE loc.usage IN ('internal', 'transit') AND loc.company_id = ANY(%(company_ids)s)
             ),
-            by_product AS (
-                -- products valued by product: their value is shared over their stock rows. A product
-                -- valued by lot needs no rows: each lot's value is its own layers'
-                SELECT product.id
+            basis AS (
+                -- storable products, valued by lot or by product (lot_valuated is NULL on products that
+                -- never set it: by product)
+                SELECT product.id AS product_id, COALESCE(tmpl.lot_valuated, FALSE) AS lot_valuated
                   FROM product_product product
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 WHERE tmpl.is_storable AND NOT COALESCE(tmpl.lot_valuated, FALSE)
+                 WHERE tmpl.is_storable
+            ),
+            layer_sum AS (
+                -- every layer read once, summed by lot (in the order of an index: no hashing of a
+                -- million rows), then by partition: each one's value up to each instant side by side
+                SELECT by_lot.company_id, by_lot.product_id, basis.lot_valuated,
+                       CASE WHEN basis.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
+                       %(partition_sums)s
+                  FROM (
+                        SELECT svl.company_id, svl.product_id, svl.lot_id, %(layer_sums)s
+                          FROM stock_valuation_layer svl
+                         WHERE svl.company_id = ANY(%(company_ids)s)
+                         GROUP BY svl.company_id, svl.product_id, svl.lot_id
+                       ) by_lot
+                  JOIN basis ON basis.product_id = by_lot.product_id
+                 GROUP BY by_lot.company_id, by_lot.product_id, basis.lot_valuated,
+                          CASE WHEN basis.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+            ),
+            partition_value AS (
+                -- the value of each product valued by product at each instant, rounded to the company's
+                -- currency as the report rounds each partition
+                SELECT at.idx, layer_sum.company_id, layer_sum.product_id,
+                       ROUND(at.value / currency.rounding) * currency.rounding AS value
+                  FROM layer_sum
+                  JOIN res_company company ON company.id = layer_sum.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                 CROSS JOIN LATERAL (VALUES %(layer_columns)s) AS at(idx, value)
+                 WHERE NOT layer_sum.lot_valuated AND at.value IS NOT NULL
+            ),
+            by_lot AS (
+                -- all of a lot's value is its own, whatever locations hold it; each lot read once for
+                -- every instant
+                SELECT at.idx, at.value, %(flags)s
+                  FROM layer_sum
+                  JOIN res_company company ON company.id = layer_sum.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                  JOIN product_product product ON product.id = layer_sum.product_id
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+             LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
+             LEFT JOIN stock_lot lot ON lot.id = NULLIF(layer_sum.lot_key, 0)
+                 CROSS JOIN LATERAL (VALUES %(rounded_columns)s) AS at(idx, value)
+                  JOIN instant ON instant.idx = at.idx
+                 WHERE layer_sum.lot_valuated AND at.value <> 0
             ),
             movement AS (
-                -- today's quants, at every instant
+                -- today's quants of products valued by product, at every instant
                 SELECT instant.idx, quant.product_id, quant.lot_id, quant.location_id, quant.quantity,
                        quant.id * 4 + 3 AS code
                   FROM stock_quant quant
                   JOIN valued_location loc ON loc.id = quant.location_id
+                  JOIN basis ON basis.product_id = quant.product_id AND NOT basis.lot_valuated
                  CROSS JOIN instant
-                 WHERE (quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id)
-                   AND quant.product_id IN (SELECT id FROM by_product)
+                 WHERE quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id
                 %(undo_later_lines)s
             ),
-            on_hand AS (
-                SELECT movement.idx, movement.product_id, movement.lot_id, movement.location_id,
-                       SUM(movement.quantity) AS quantity, MIN(movement.code) AS code
-                  FROM movement
-                 GROUP BY movement.idx, movement.product_id, movement.lot_id, movement.location_id
-                HAVING SUM(movement.quantity) <> 0
-            ),
-            layer_by_lot AS (
-                -- every layer read once: its value up to each instant side by side
-                SELECT svl.company_id, svl.product_id, svl.lot_id, %(layer_sums)s
-                  FROM stock_valuation_layer svl
-                 WHERE svl.company_id = ANY(%(company_ids)s)
-                 GROUP BY svl.company_id, svl.product_id, svl.lot_id
-            ),
-            combined AS (
-                -- stock rows and layer totals side by side (see the report: no join between the two),
-                -- with what the tiles sum them by: expired, near expiry, held at the row's instant
-                SELECT on_hand.idx, on_hand.code AS id, on_hand.product_id, loc.company_id, on_hand.quantity,
-                       0 AS lot_key, 0 AS layer_value, FALSE AS is_layer, %(flags)s
-                  FROM on_hand
+            stock_row AS MATERIALIZED (
+                SELECT on_hand.idx, on_hand.code, on_hand.product_id, loc.company_id, on_hand.quantity,
+                       currency.rounding, %(flags)s
+                  FROM (
+                        SELECT movement.idx, movement.product_id, movement.lot_id, movement.location_id,
+                               SUM(movement.quantity) AS quantity, MIN(movement.code) AS code
+                          FROM movement
+                         GROUP BY movement.idx, movement.product_id, movement.lot_id, movement.location_id
+                        HAVING SUM(movement.quantity) <> 0
+                       ) on_hand
                   JOIN instant ON instant.idx = on_hand.idx
                   JOIN valued_location loc ON loc.id = on_hand.location_id
+                  JOIN res_company company ON company.id = loc.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
                   JOIN product_product product ON product.id = on_hand.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
              LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
              LEFT JOIN stock_lot lot ON lot.id = on_hand.lot_id
-                 UNION ALL
-                SELECT layer.idx, 0, layer.product_id, layer.company_id, 0, layer.lot_key, layer.value, TRUE,
-                       %(flags)s
+            ),
+            stock_partition AS (
+                -- per product valued by product and instant (a handful of rows): its stock, its largest row
+                -- and its value; the big sets are only ever joined to these
+                SELECT part.*, COALESCE(partition_value.value, 0) AS value
                   FROM (
-                        SELECT at.idx, by_lot.company_id, by_lot.product_id, tmpl.id AS tmpl_id,
-                               %(layer_lot_key)s AS lot_key, SUM(at.value) AS value
-                          FROM layer_by_lot by_lot
-                          JOIN product_product product ON product.id = by_lot.product_id
-                          JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                         CROSS JOIN LATERAL (VALUES %(layer_columns)s) AS at(idx, value)
-                         WHERE tmpl.is_storable AND at.value IS NOT NULL
-                         GROUP BY at.idx, by_lot.company_id, by_lot.product_id, tmpl.id, %(layer_lot_key)s
-                       ) layer
-                  JOIN instant ON instant.idx = layer.idx
-                  JOIN product_template tmpl ON tmpl.id = layer.tmpl_id
-             LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
-             LEFT JOIN stock_lot lot ON lot.id = NULLIF(layer.lot_key, 0)
+                        SELECT stock_row.idx, stock_row.company_id, stock_row.product_id,
+                               SUM(stock_row.quantity) AS quantity,
+                               -- the row that takes the rounding difference: the largest, the first made
+                               -- among equals (no join back to the rows: one aggregate)
+                               (MIN(ARRAY[-ABS(stock_row.quantity), stock_row.code]))[2] AS largest_code
+                          FROM stock_row
+                         GROUP BY stock_row.idx, stock_row.company_id, stock_row.product_id
+                       ) part
+             LEFT JOIN partition_value ON partition_value.idx = part.idx
+                                      AND partition_value.company_id = part.company_id
+                                      AND partition_value.product_id = part.product_id
             ),
-            partitioned AS (
-                SELECT combined.*, currency.rounding,
-                       SUM(combined.quantity) OVER partition_key AS partition_quantity,
-                       ROUND(SUM(combined.layer_value) OVER partition_key / currency.rounding) * currency.rounding
-                           AS partition_value,
-                       ROW_NUMBER() OVER (
-                           partition_key ORDER BY combined.is_layer, ABS(combined.quantity) DESC, combined.id
-                       ) AS partition_rank
-                  FROM combined
-                  JOIN res_company company ON company.id = combined.company_id
-                  JOIN res_currency currency ON currency.id = company.currency_id
-                WINDOW partition_key AS (
-                    PARTITION BY combined.idx, combined.company_id, combined.product_id, combined.lot_key)
+            by_product AS (
+                -- each stock row's share of its product's value by quantity, rounded to the currency,
+                -- summed by bucket per product; the largest row's buckets are marked for the difference
+                SELECT stock_row.idx, part.quantity, part.value,
+                       COUNT(*) AS row_count, SUM(share.value) AS shared,
+                       COALESCE(SUM(share.value) FILTER (WHERE stock_row.is_expired), 0) AS expired,
+                       COALESCE(SUM(share.value) FILTER (WHERE stock_row.is_near_expiry), 0) AS near,
+                       COALESCE(SUM(share.value) FILTER (WHERE stock_row.is_held), 0) AS held,
+                       BOOL_OR(stock_row.code = part.largest_code AND stock_row.is_expired) AS largest_expired,
+                       BOOL_OR(stock_row.code = part.largest_code AND stock_row.is_near_expiry) AS largest_near,
+                       BOOL_OR(stock_row.code = part.largest_code AND stock_row.is_held) AS largest_held
+                  FROM stock_row
+                  JOIN stock_partition part ON part.idx = stock_row.idx AND part.company_id = stock_row.company_id
+                                           AND part.product_id = stock_row.product_id
+                 CROSS JOIN LATERAL (
+                        SELECT CASE WHEN part.quantity <> 0
+                                    THEN ROUND(part.value * stock_row.quantity
+                                               / part.quantity / stock_row.rounding) * stock_row.rounding
+                                    ELSE 0 END AS value
+                       ) share
+                 GROUP BY stock_row.idx, stock_row.company_id, stock_row.product_id, part.quantity, part.value
             ),
-            shared AS (
-                SELECT partitioned.*,
-                       CASE WHEN partitioned.is_layer THEN partitioned.partition_value
-                            WHEN partitioned.partition_quantity <> 0
-                            THEN ROUND(partitioned.partition_value * partitioned.quantity
-                                       / partitioned.partition_quantity / partitioned.rounding) * partitioned.rounding
-                            ELSE 0 END AS share_value
-                  FROM partitioned
-                 WHERE NOT partitioned.is_layer
-                    OR (partitioned.partition_quantity = 0 AND partitioned.partition_value <> 0)
+            by_product_total AS (
+                SELECT by_product.idx, by_product.row_count,
+                       by_product.shared + difference.value AS total,
+                       by_product.expired + CASE WHEN by_product.largest_expired THEN difference.value ELSE 0 END
+                           AS expired,
+                       by_product.near + CASE WHEN by_product.largest_near THEN difference.value ELSE 0 END
+                           AS near,
+                       by_product.held + CASE WHEN by_product.largest_held THEN difference.value ELSE 0 END
+                           AS held
+                  FROM by_product
+                 CROSS JOIN LATERAL (
+                        SELECT CASE WHEN by_product.quantity <> 0 THEN by_product.value - by_product.shared
+                                    ELSE 0 END AS value
+                       ) difference
+            ),
+            unheld AS (
+                -- a product's value that no stock holds at the instant: a row without lot
+                SELECT partition_value.idx, partition_value.value
+                  FROM partition_value
+             LEFT JOIN stock_partition part ON part.idx = partition_value.idx
+                                           AND part.company_id = partition_value.company_id
+                                           AND part.product_id = partition_value.product_id
+                 WHERE partition_value.value <> 0 AND COALESCE(part.quantity, 0) = 0
             ),
             valued AS (
-                SELECT shared.idx, shared.is_expired, shared.is_near_expiry, shared.is_held,
-                       shared.share_value + CASE
-                           WHEN NOT shared.is_layer AND shared.partition_rank = 1 AND shared.partition_quantity <> 0
-                           THEN shared.partition_value - SUM(shared.share_value) OVER (
-                                PARTITION BY shared.idx, shared.company_id, shared.product_id, shared.lot_key)
-                           ELSE 0 END AS value
-                  FROM shared
+                SELECT idx, row_count, total, expired, near, held
+                  FROM by_product_total
+                 UNION ALL
+                SELECT by_lot.idx, 1, by_lot.value,
+                       CASE WHEN by_lot.is_expired THEN by_lot.value ELSE 0 END,
+                       CASE WHEN by_lot.is_near_expiry THEN by_lot.value ELSE 0 END,
+                       CASE WHEN by_lot.is_held THEN by_lot.value ELSE 0 END
+                  FROM by_lot
+                 UNION ALL
+                SELECT unheld.idx, 1, unheld.value, 0, 0, 0
+                  FROM unheld
             )
-            SELECT valued.idx, COUNT(*), SUM(valued.value),
-                   SUM(valued.value) FILTER (WHERE valued.is_expired),
-                   SUM(valued.value) FILTER (WHERE valued.is_near_expiry),
-                   SUM(valued.value) FILTER (WHERE valued.is_held)
+            SELECT valued.idx, SUM(valued.row_count), SUM(valued.total), SUM(valued.expired), SUM(valued.near),
+                   SUM(valued.held)
               FROM valued
              GROUP BY valued.idx
             """,
@@ -183,20 +259,22 @@ class StockLotKpi(models.AbstractModel):
                 )
                 for index, (instant, is_now) in enumerate(resolved)
             ),
+            partition_sums=SQL(", ").join(
+                SQL("SUM(by_lot.%s) AS %s", SQL.identifier(f"value_{index}"), SQL.identifier(f"value_{index}"))
+                for index in range(len(resolved))
+            ),
+            rounded_columns=SQL(", ").join(
+                SQL(
+                    "(%s, ROUND(layer_sum.%s / currency.rounding) * currency.rounding)",
+                    index,
+                    SQL.identifier(f"value_{index}"),
+                )
+                for index in range(len(resolved))
+            ),
             layer_columns=SQL(", ").join(
-                SQL("(%s, by_lot.%s)", index, SQL.identifier(f"value_{index}")) for index in range(len(resolved))
+                SQL("(%s, layer_sum.%s)", index, SQL.identifier(f"value_{index}")) for index in range(len(resolved))
             ),
-            flags=SQL(
-                """%(expiry_bucket)s = 'expired' AS is_expired,
-                   lot.id IS NOT NULL AND %(shelf_life_state)s = 'near_expiry' AS is_near_expiry,
-                   COALESCE(lot.quality_state IN %(held)s, FALSE) AS is_held""",
-                expiry_bucket=self.env["stock.lot.valuation.report"]._sql_expiry_bucket(as_of),
-                shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
-                held=HELD_QUALITY_STATES,
-            ),
-            layer_lot_key=SQL(
-                "CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END"
-            ),
+            flags=flags,
         )
 
     @api.model
@@ -214,7 +292,7 @@ class StockLotKpi(models.AbstractModel):
                       FROM stock_move_line ml
                       JOIN instant ON NOT instant.is_now AND ml.date > instant.as_of
                      WHERE ml.state = 'done' AND ml.date > %(earliest)s
-                       AND ml.product_id IN (SELECT id FROM by_product)
+                       AND ml.product_id IN (SELECT product_id FROM basis WHERE NOT lot_valuated)
                      GROUP BY instant.idx, ml.product_id, ml.lot_id, ml.location_id, ml.location_dest_id, ml.owner_id
                    ) later
              CROSS JOIN LATERAL (VALUES (later.location_dest_id, -1, 0), (later.location_id, 1, 2))
