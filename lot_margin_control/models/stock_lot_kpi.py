@@ -39,9 +39,6 @@ HELD_QUALITY_STATES = ("quarantine", "blocked", "recalled")
 AMBER_BELOW = 0.95
 AMBER_ABOVE = 1.5
 MAX_TREND_MONTHS = 24
-# Work memory (bytes) the overview's statements get at least: their aggregates over every stock row
-# at each period end spill to disk below it (PostgreSQL's default is 4 MB).
-KPI_WORK_MEM = 64 * 1024 * 1024
 
 
 class StockLotKpi(models.AbstractModel):
@@ -295,7 +292,7 @@ class StockLotKpi(models.AbstractModel):
         before its first day and up to the end of its last day (user's time zone).
         """
         self.env.flush_all()
-        self._tune_planner()
+        self.env["stock.lot.bulk.read.mixin"]._tune_bulk_session()
         bounds = [(self._end_of_day(first - timedelta(days=1)), self._end_of_day(last)) for first, last in periods]
         period_sql = SQL(
             "(VALUES %s) AS period(idx, date_from, date_to)",
@@ -348,21 +345,6 @@ class StockLotKpi(models.AbstractModel):
             result["blocked_value"][index] = money(held)
             result["expiry_value_at_risk"][index] = money(risk_value[index])
         return result
-
-    @api.model
-    def _tune_planner(self):
-        """Settings for the rest of this transaction's statements (``set_config`` local to the
-        transaction: allowed on a read replica, nothing written). JIT compilation took longer than
-        the statements it compiled (0.6 to 0.8 s of the valuation at two dates on 100,000 lots), and
-        the aggregates need ``KPI_WORK_MEM`` to stay in memory; a larger setting is kept."""
-        self.env.execute_query(
-            SQL(
-                """SELECT set_config('jit', 'off', TRUE),
-                          set_config('work_mem', GREATEST(pg_size_bytes(current_setting('work_mem')), %s) / 1024
-                                                 || 'kB', TRUE)""",
-                KPI_WORK_MEM,
-            )
-        )
 
     @api.model
     def _get_event_queries(self, period_sql, company_ids):
