@@ -4,6 +4,10 @@
 #   bash scripts/replica.sh          create or start the replica, wait until it streams
 #   bash scripts/replica.sh --status print the replica's state, exit 1 when it is not serving
 #   bash scripts/replica.sh --drop   stop and remove the replica cluster
+#   bash scripts/replica.sh --watch DB  as the first, then make the replica's statement
+#                                    statistics readable in DB (pg_stat_statements, loaded
+#                                    on the replica only) and wait until the replica has
+#                                    replayed everything the primary wrote so far
 #
 # The replica is a second cluster of the machine's PostgreSQL (Debian's
 # pg_createcluster/pg_ctlcluster), filled by pg_basebackup -R from the primary
@@ -162,6 +166,27 @@ CONF
     say "Read replica $version/$REPLICA_CLUSTER streams on port $REPLICA_PORT"
 }
 
+# Waits until the replica has replayed the primary's WAL up to now.
+replica_catch_up() {
+    local lsn
+    lsn=$(primary_sql "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 240); do
+        [ "$(as_postgres psql -XAtq -p "$REPLICA_PORT" -d postgres \
+            -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" 2>/dev/null)" = t ] && return 0
+        sleep 0.5
+    done
+    die "The read replica has not replayed the primary's WAL up to $lsn after 120 s."
+}
+
+# pg_stat_statements' view in database $1 (made on the primary, a superuser's right; it reaches
+# the replica by replication): tests and the load benchmark read there what the replica ran.
+watch_database() {
+    as_postgres env PGOPTIONS=--client-min-messages=warning psql -XAtq -p "$PGPORT" -d "$1" -v ON_ERROR_STOP=1 \
+        -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null \
+        || die "Could not create the pg_stat_statements extension in database $1."
+    replica_catch_up
+}
+
 drop_replica() {
     local version
     read -r version _ <<<"$(primary_cluster)"
@@ -183,6 +208,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
             echo "cluster: ${status:-absent}; in recovery (standby): $(replica_in_recovery); streaming: $(replica_streaming)"
             [ "$(replica_in_recovery)" = t ] && [ "$(replica_streaming)" = t ] ;;
         --drop) replica_check_prerequisites; drop_replica ;;
-        *) die "Unknown option $1. Usage: scripts/replica.sh [--status|--drop]" ;;
+        --watch)
+            [ $# -ge 2 ] || die "--watch needs a database name."
+            ensure_replica
+            watch_database "$2" ;;
+        *) die "Unknown option $1. Usage: scripts/replica.sh [--status|--drop|--watch DB]" ;;
     esac
 fi
