@@ -43,7 +43,7 @@ sys.exit(1)
 PYEOF
 }
 case "$WORKERS" in
-    ''|*[!0-9]*) die "LMC_WORKERS must be a number of worker processes (0 for the threaded server), not '$WORKERS'." ;;
+    ''|*[!0-9]*) die "The number of workers (--workers N or LMC_WORKERS) must be a number of processes (0 for the threaded server), not '$WORKERS'." ;;
 esac
 if [ -z "$GEVENT_PORT" ]; then
     case "$PORT" in ''|*[!0-9]*) GEVENT_PORT=8072 ;; *) GEVENT_PORT=$((PORT + 3)) ;; esac

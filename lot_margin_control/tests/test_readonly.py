@@ -13,6 +13,18 @@ from odoo.tests import HttpCase, tagged
 
 from .common import LotControlCommon
 
+# The screens read through core's read-only web_search_read / web_read_group: no report may
+# write (a temporary table, a refresh) while it is read, or a standby could not serve it.
+REPORT_MODELS = [
+    "stock.lot.clearance.report",
+    "stock.lot.expiry.risk",
+    "stock.lot.margin.report",
+    "stock.lot.markdown.recovery.report",
+    "stock.lot.valuation.report",
+    "stock.lot.valuation.rollforward",
+    "stock.lot.recall.line",
+]
+
 # Every public method of the addon that runs on the replica. Not on the list, on purpose:
 # the provision summaries (they create the wizard that shows them), the exports (they store
 # an attachment), the wizards' buttons (the wizard was saved a moment before, on the primary:
@@ -103,3 +115,12 @@ class TestReadonlyCalls(LotControlCommon, HttpCase):
         self.assertIn("total", self._call("stock.lot.valuation.snapshot.line", "get_summary", [[]]))
         parsed = self._call("stock.lot", "parse_gs1_barcode", ["(01)09506000134352(10)L1(17)270131"])
         self.assertEqual((parsed["product_id"], parsed["lot_name"]), (self.product.id, "L1"))
+
+    def test_report_screens_read_on_a_read_only_transaction(self):
+        self.authenticate("admin", "admin")
+        for model in REPORT_MODELS:
+            with self.subTest(model=model):
+                page = self._call(model, "web_search_read", [[]], {"specification": {"id": {}}, "limit": 5})
+                self.assertIn("length", page)
+                groups = self._call(model, "web_read_group", [[], ["__count"], ["company_id"]])
+                self.assertIn("groups", groups)
