@@ -145,6 +145,11 @@ ensure_replica() {
         || { pg_dropcluster "$version" "$REPLICA_CLUSTER" >/dev/null 2>&1; die "pg_basebackup from $version/$primary failed: the primary must allow replication connections (wal_level replica, max_wal_senders > 0, a 'local replication' line in pg_hba.conf)."; }
     # The primary's own tuning files must not move the replica's port or cluster name.
     rm -f "$data_dir/postmaster.pid"
+    # A hot standby refuses to start with less of these than its primary has.
+    local sized
+    sized=$(primary_sql "SELECT string_agg(name || ' = ' || setting, E'\\n' ORDER BY name) FROM pg_settings
+                          WHERE name IN ('max_connections', 'max_worker_processes', 'max_wal_senders',
+                                         'max_prepared_transactions', 'max_locks_per_transaction')")
     cat >"$conf_dir/conf.d/lmc_replica.conf" <<CONF
 # lot_margin_control read replica (scripts/replica.sh)
 hot_standby = on
@@ -157,6 +162,8 @@ recovery_init_sync_method = syncfs
 # Which statements the replica served (tests/test_replica.py, bench/bench_load.py).
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
+# As on the primary:
+$sized
 CONF
     chown -R postgres:postgres "$conf_dir"
     # Its first start syncs the copied files to disk: minutes for a big cluster on a busy machine.
