@@ -49,5 +49,11 @@ say "Running bench/bench_valuation_snapshot.py --scale $SCALE"
 # The overview's numbers (get_kpis) on the same layers, plus the events the tiles count.
 say "Running bench/bench_kpis.py --scale $SCALE"
 "$PY" bench/bench_kpis.py --scale "$SCALE" --db "${DB}_valuation" "${EXTRA[@]}" || failed+=(bench/bench_kpis.py)
+# Simulated users over JSON-RPC against prefork workers and the read replica (issue 18);
+# the replica needs root (scripts/replica.sh), without it every call goes to the primary.
+LOAD_ARGS=()
+[ "$(id -u)" -eq 0 ] || LOAD_ARGS=(--no-replica)
+say "Running bench/bench_load.py --scale $SCALE ${LOAD_ARGS[*]}"
+"$PY" bench/bench_load.py --scale "$SCALE" --db "${DB}_load" "${EXTRA[@]}" "${LOAD_ARGS[@]}" || failed+=(bench/bench_load.py)
 [ ${#failed[@]} -eq 0 ] || die "Benchmarks failed: ${failed[*]}"
 say "Results in bench/results/"

@@ -176,10 +176,10 @@ class StockLot(models.Model):
     _search_expiry_value_at_risk = _risk_search("expiry_value_at_risk")
 
     @api.model
-    def _cron_refresh_shelf_life_state(self):
+    def _daily_refresh(self):
         """Expiry risk follows the day's shelf life; the markdown refresh (an override imported after
         this one) runs next and sees fresh risk."""
-        result = super()._cron_refresh_shelf_life_state()
+        result = super()._daily_refresh()
         self._refresh_expiry_risk()
         return result
 
@@ -194,6 +194,13 @@ class StockLot(models.Model):
                 self.env._(
                     "Only Lot Control users and inventory administrators may refresh the expiry risk. "
                     "It is also refreshed every night."
+                )
+            )
+        if not self._try_lock_daily_refresh():
+            raise UserError(
+                self.env._(
+                    "The expiry risk is being refreshed right now (by the nightly refresh or another user). "
+                    "Try again in a minute."
                 )
             )
         self.sudo()._refresh_expiry_risk()

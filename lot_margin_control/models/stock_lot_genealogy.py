@@ -268,6 +268,7 @@ class StockLot(models.Model):
             ],
         }
 
+    @api.readonly
     def action_open_genealogy(self):
         """The Genealogy button of the lot: the graph in a client action."""
         self.ensure_one()

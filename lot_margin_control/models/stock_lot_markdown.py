@@ -59,9 +59,9 @@ class StockLot(models.Model):
         return result
 
     @api.model
-    def _cron_refresh_shelf_life_state(self):
+    def _daily_refresh(self):
         """Markdowns follow the day's shelf life."""
-        result = super()._cron_refresh_shelf_life_state()
+        result = super()._daily_refresh()
         self._refresh_markdown()
         return result
 

@@ -154,6 +154,7 @@ class StockLotMarkdownRule(models.Model):
         self.env["stock.lot"]._refresh_markdown()
         return result
 
+    @api.readonly
     def action_view_lots(self):
         """The lots this rule marks down now."""
         self.ensure_one()

@@ -339,6 +339,7 @@ class StockLotRecall(models.Model):
     def action_print_report(self):
         return self.env.ref("lot_margin_control.action_report_recall").report_action(self)
 
+    @api.readonly
     def action_view_trace(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("lot_margin_control.action_stock_lot_recall_line")

@@ -1,5 +1,6 @@
 # One file per concern of the model (README, Architecture): pylint would merge them.
 # pylint: disable=consider-merging-classes-inherited
+import logging
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -7,6 +8,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .lot_limits import MAX_DAYS
+
+_logger = logging.getLogger(__name__)
 
 SHELF_LIFE_STATES = [
     ("no_expiry", "No Expiry"),
@@ -18,6 +21,11 @@ DATES_FOLLOWING_EXPIRATION = ("use_date", "removal_date", "alert_date")
 SHELF_LIFE_DATE_FIELDS = ("expiration_date", "alert_date", "use_date", "removal_date", "production_date")
 NUMERIC_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 ALERT_ACTIVITY = "product_expiry.mail_activity_type_alert_date_reached"
+DAILY_REFRESH_CRON = "lot_margin_control.ir_cron_refresh_shelf_life_state"
+# The PostgreSQL advisory lock of the daily refresh (any number: unique among the
+# database's advisory locks; "LMC" and 1).
+DAILY_REFRESH_LOCK = 0x4C4D43_0001
+DAILY_REFRESH_RETRY = timedelta(minutes=5)
 
 
 class StockLot(models.Model):
@@ -265,7 +273,32 @@ class StockLot(models.Model):
 
     @api.model
     def _cron_refresh_shelf_life_state(self):
-        """Daily: bring every lot's shelf-life state to today (other concerns add their refresh)."""
+        """Daily: bring every lot's shelf-life state, and what follows it, to today.
+
+        One refresh at a time in the database, whatever runs it: Odoo's cron workers never run
+        this job twice at once (they lock its ``ir_cron`` row), but the manual refresh of the
+        expiry risk may run meanwhile, on another worker. When another refresh holds the lock,
+        this one does nothing (no second alert, no second refresh) and comes back in a few minutes.
+        """
+        if not self._try_lock_daily_refresh():
+            _logger.info("Lot Control daily refresh skipped: another refresh is running; retrying soon.")
+            cron = self.env.ref(DAILY_REFRESH_CRON, raise_if_not_found=False)
+            if cron:
+                cron._trigger(fields.Datetime.now() + DAILY_REFRESH_RETRY)
+            return False
+        self._daily_refresh()
+        return True
+
+    @api.model
+    def _try_lock_daily_refresh(self):
+        """Take the daily refresh's lock for this transaction (PostgreSQL releases it at commit or
+        rollback, also when the worker dies); False when another transaction holds it. Never waits."""
+        [(locked,)] = self.env.execute_query(SQL("SELECT pg_try_advisory_xact_lock(%s)", DAILY_REFRESH_LOCK))
+        return locked
+
+    @api.model
+    def _daily_refresh(self):
+        """The daily refresh's steps, under its lock; other concerns add theirs after this one."""
         self._refresh_shelf_life_state()
 
     @api.model

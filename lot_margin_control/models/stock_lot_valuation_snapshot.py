@@ -196,6 +196,7 @@ class StockLotValuationSnapshot(models.Model):
     def action_keep_as_period_end(self):
         self.is_period_end = True
 
+    @api.readonly
     def action_open_lines(self, help_notes=()):
         """The snapshot's lines: pivot, list and graph of the indexed table."""
         self.ensure_one()

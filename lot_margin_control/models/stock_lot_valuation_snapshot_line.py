@@ -192,6 +192,7 @@ class StockLotValuationSnapshotLine(models.Model):
             )
         return snapshots._open_summary(self.get_summary(domain), selected=bool(self))
 
+    @api.readonly
     def action_open_snapshot(self):
         """The snapshot of these lines (of the screen's, when none is selected): who made it and when,
         its totals and provision summary, keeping it as a period end."""
