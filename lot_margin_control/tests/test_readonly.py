@@ -43,6 +43,11 @@ READONLY_METHODS = {
     ("stock.lot.valuation.snapshot.line", "action_open_snapshot"),
     ("stock.lot.valuation.snapshot.line", "get_summary"),
     ("stock.picking", "get_lot_scan_lines"),
+    # the bulk reports' search_read (stock.lot.bulk.read.mixin): one read query, as the ORM's
+    ("stock.lot.bulk.read.mixin", "search_read"),
+    ("stock.lot.valuation.report", "search_read"),
+    ("stock.lot.valuation.rollforward", "search_read"),
+    ("stock.lot.valuation.snapshot.line", "search_read"),
 }
 
 
@@ -98,6 +103,11 @@ class TestReadonlyCalls(LotControlCommon, HttpCase):
         today = date.today()
         kpis = self._call("stock.lot.kpi", "get_kpis", [str(today - timedelta(days=30)), str(today)])
         self.assertTrue(kpis and all("code" in tile for tile in kpis))
+        for model in ("stock.lot.valuation.report", "stock.lot.valuation.rollforward"):
+            rows = self._call(
+                model, "search_read", [[], ["product_id", "closing_value" if "roll" in model else "value"]]
+            )
+            self.assertTrue(rows, model)
         trend = self._call("stock.lot.kpi", "get_kpi_trend", [str(today)])
         self.assertEqual(len(trend["months"]), 6)
         self.assertTrue(self._call("stock.lot", "get_genealogy", [self.lot.ids]))
