@@ -1,5 +1,3 @@
-import io
-
 import xlsxwriter
 
 from odoo import api, models
@@ -8,9 +6,12 @@ from odoo import api, models
 class FsmaRecordsXlsx(models.AbstractModel):
     """The FSMA 204 sortable spreadsheet of ``stock.lot.fsma.wizard`` (xlsxwriter, constant memory).
 
-    Takes the plain rows of ``_get_record_rows`` and writes them as they come:
-    one sheet of records (frozen header, autofilter over every row) and one
-    saying what was asked (company, products, range, time zone).
+    Takes the plain rows of ``stock.lot.fsma.wizard._stream_record_rows`` (any
+    iterable, consumed once) and writes them as they come into a file: one sheet of
+    records (frozen header, autofilter over every row) and one saying what was asked
+    (company, products, range, time zone) and what was left out. In xlsxwriter's
+    ``constant_memory`` mode each row goes to disk once written, so memory does not
+    grow with the records.
     """
 
     _name = "report.lot_margin_control.fsma_records_xlsx"
@@ -49,9 +50,16 @@ class FsmaRecordsXlsx(models.AbstractModel):
         }
 
     @api.model
-    def _generate(self, rows, header):
-        output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
+    def _workbook_options(self):
+        return {"constant_memory": True, "in_memory": False}
+
+    @api.model
+    def _write(self, stream, rows, header, notes=()):
+        """Write the workbook into the binary file ``stream``; returns the number of records written.
+
+        ``notes``: sentences for the reader (e.g. what was left out), on the request sheet.
+        """
+        workbook = xlsxwriter.Workbook(stream, self._workbook_options())
         bold = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True})
         date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         quantity_format = workbook.add_format({"num_format": "#,##0.###"})
@@ -100,5 +108,8 @@ class FsmaRecordsXlsx(models.AbstractModel):
             about.write_string(index, 1, value or "")
         about.write_string(len(header), 0, self.env._("Records"), bold)
         about.write_number(len(header), 1, row_number)
+        for index, note in enumerate(notes, start=len(header) + 1):
+            about.write_string(index, 0, self.env._("Note"), bold)
+            about.write_string(index, 1, note)
         workbook.close()
-        return output.getvalue()
+        return row_number
