@@ -24,14 +24,25 @@ _cursor_names = itertools.count(1)
 def stream_rows(env, query, as_dict=False, fetch_size=FETCH_SIZE):
     """Yield the rows of one SQL statement, fetched ``fetch_size`` at a time from a server-side cursor.
 
-    The statement goes through Odoo's cursor once (``DECLARE … CURSOR``: it counts
-    as one query, is logged and runs in the request's transaction); its rows then
+    The statement goes through Odoo's cursor once (``DECLARE … CURSOR``, planned for
+    reading every row: it counts as one query, is logged and runs in the request's
+    transaction); its rows then
     come in batches (``FETCH FORWARD``), as a psycopg2 named cursor fetches them,
     so that memory holds one batch, not the result. Flush what the statement reads
     before calling. ``as_dict``: rows as dicts keyed by column name.
     """
     name = SQL.identifier(f"lmc_stream_{next(_cursor_names)}")
-    env.cr.execute(SQL("DECLARE %s NO SCROLL CURSOR FOR %s", name, query))
+    # PostgreSQL plans a cursor for its first tenth by default (nested loops): these are read
+    # to the end, so plan for every row (measured: 100,000 FSMA rows in 4 s instead of 17 s)
+    env.cr.execute(
+        SQL(
+            """SET LOCAL cursor_tuple_fraction = 1;
+               DECLARE %s NO SCROLL CURSOR FOR %s;
+               SET LOCAL cursor_tuple_fraction TO DEFAULT""",
+            name,
+            query,
+        )
+    )
     raw = env.cr._obj  # the batches: what a named cursor's iteration does, under the one statement counted
     closed = False
     try:
