@@ -1,12 +1,15 @@
 import hashlib
 import io
+import zipfile
 from datetime import date, datetime, timedelta
 
 import openpyxl
+import xlsxwriter
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..report.fsma_records_xlsx import _RecordRows
 from ..report.streaming import stream_rows
 from .test_recall import RecallCommon
 
@@ -252,3 +255,47 @@ class TestFsmaRecords(RecallCommon):
                 wizard = self._wizard(**{"date_to": date(2026, 2, 1), **values})
                 with self.assertRaises(UserError):
                     wizard.action_export_xlsx()
+
+    def test_record_rows_are_written_exactly_as_xlsxwriter_writes_cells(self):
+        """The fast row writer gives the very XML of xlsxwriter's own cells, hostile text included."""
+        texts = [
+            'A & <B> "c"',
+            " leading space",
+            "trailing space ",
+            "_x0041_ is literal",
+            "bell\x07 and escape\x1b",
+            "tab\tnew\nline",
+            "Crème brûlée 中",
+            "non-character \ufffe",
+            "=1+1",
+        ]
+        moment = datetime(2026, 3, 10, 10, 30, 15)
+
+        def sheet_xml(fast):
+            output = io.BytesIO()
+            workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
+            date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+            quantity_format = workbook.add_format({"num_format": "#,##0.###"})
+            sheet = workbook.add_worksheet("records")
+            sheet.write_string(0, 0, "header")
+            last = len(texts)
+            if fast:
+                rows = _RecordRows(sheet, last + 3)
+                for row in (1, 2):
+                    cells = [(column, "s", text, None) for column, text in enumerate(texts)]
+                    cells += [(last, "d", moment, date_format), (last + 1, "n", 1234.5678, quantity_format)]
+                    cells += [(last + 2, "n", row / 3, None)]
+                    rows.write(row, cells)
+                rows.close(2)
+            else:
+                for row in (1, 2):
+                    for column, text in enumerate(texts):
+                        sheet.write_string(row, column, text)
+                    sheet.write_datetime(row, last, moment, date_format)
+                    sheet.write_number(row, last + 1, 1234.5678, quantity_format)
+                    sheet.write_number(row, last + 2, row / 3)
+            sheet.autofilter(0, 0, 2, last + 2)
+            workbook.close()
+            return zipfile.ZipFile(output).read("xl/worksheets/sheet1.xml")
+
+        self.assertEqual(sheet_xml(fast=True), sheet_xml(fast=False))
