@@ -248,6 +248,22 @@ class TestRecallCompanyBoundaries(RecallCommon):
         self.assertEqual(sorted(row[records[0].index("Quantity")] for row in records[1:]), [2, 6])
         self.assertIn("2 events of these products", " ".join(str(cell) for row in request for cell in row if cell))
 
+    def test_fsma_records_refuse_a_product_of_a_company_the_user_cannot_read(self):
+        product_b = self.env["product.product"].create(
+            {"name": "Bravo Only Cheese", "is_storable": True, "tracking": "lot", "company_id": self.company_b.id}
+        )
+        wizards = (
+            self.env["stock.lot.fsma.wizard"]
+            .with_user(self.user_a)
+            .with_context(allowed_company_ids=self.company_a.ids)
+        )
+        attachments = self.env["ir.attachment"].search_count([])
+        with self.assertRaises(UserError):  # incompatible companies
+            wizards.create(
+                {"product_ids": [(6, 0, product_b.ids)], "company_id": self.company_a.id}
+            ).action_export_xlsx()
+        self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+
     def test_traceability_lot_code_source_never_names_a_company_the_reader_cannot_see(self):
         """A shared lot first received in B from B's vendor, then in A: A's papers name A's vendor."""
         lot = self._lot("MC-B-FIRST", supplier_lot_name="BRAVO-77")
