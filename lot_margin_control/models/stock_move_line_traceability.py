@@ -18,7 +18,7 @@ class StockMoveLine(models.Model):
     _inherit = "stock.move.line"
 
     def init(self):
-        super().init()
+        result = super().init()
         create_index(
             self.env.cr,
             "stock_move_line_lmc_lot_date_index",
@@ -26,3 +26,4 @@ class StockMoveLine(models.Model):
             ["lot_id", "date", "id"],
             where="lot_id IS NOT NULL AND state = 'done'",
         )
+        return result

@@ -40,7 +40,7 @@ class _RecordRows:
         self.letters = [xl_col_to_name(column) for column in range(column_count)]
         sheet._write_single_row(1)  # the header (row 0) goes out: the records follow it
 
-    def write(self, row_number, cells):
+    def add(self, row_number, cells):
         """``cells``: (column, kind, value, format) for the non-empty cells, in column order."""
         line = [f'<row r="{row_number + 1}">']
         for column, kind, value, cell_format in cells:
@@ -165,7 +165,7 @@ class FsmaRecordsXlsx(models.AbstractModel):
             cells += [(column, "s", value, None) for column, value in texts[:4] if value]
             cells.append((7, "n", quantity, quantity_format))
             cells += [(column, "s", value, None) for column, value in texts[4:] if value]
-            records.write(row_number, cells)
+            records.add(row_number, cells)
         records.close(row_number)
         sheet.autofilter(0, 0, max(row_number, 1), len(columns) - 1)
         about = workbook.add_worksheet(self.env._("Request"))

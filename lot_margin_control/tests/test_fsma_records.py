@@ -285,7 +285,7 @@ class TestFsmaRecords(RecallCommon):
                     cells = [(column, "s", text, None) for column, text in enumerate(texts)]
                     cells += [(last, "d", moment, date_format), (last + 1, "n", 1234.5678, quantity_format)]
                     cells += [(last + 2, "n", row / 3, None)]
-                    rows.write(row, cells)
+                    rows.add(row, cells)
                 rows.close(2)
             else:
                 for row in (1, 2):
