@@ -33,14 +33,12 @@ Targets (issue): the report of 100,000 lots under 5 s; the spreadsheet of
     .venv/bin/python bench/bench_valuation.py --scale small|full
 """
 
-import types
 from datetime import timedelta
 
 import common
 import generator
 import runner
 
-import odoo.http
 from odoo import Command
 from odoo.tools import SQL
 
@@ -120,8 +118,6 @@ def _fresh_cache(env):
 
 def _core_xlsx(env, product_ids):
     """Odoo's own list export of the quants to xlsx (web's ExportXlsxWriter), as a user would run it."""
-    from odoo.addons.web.controllers.export import ExportXlsxWriter
-
     quants = env["stock.quant"].search([("product_id", "in", product_ids), ("location_id.usage", "=", "internal")])
     columns = [
         ("product_id/display_name", "char"),
@@ -130,18 +126,7 @@ def _core_xlsx(env, product_ids):
         ("quantity", "float"),
         ("value", "monetary"),
     ]
-    field_names = [name for name, _type in columns]
-    rows = quants.export_data(field_names)["datas"]
-    fields = [{"name": name, "label": name, "type": field_type} for name, field_type in columns]
-    odoo.http._request_stack.push(types.SimpleNamespace(env=env))
-    try:
-        with ExportXlsxWriter(fields, field_names, len(rows)) as writer:
-            for row_index, row in enumerate(rows):
-                for cell_index, cell_value in enumerate(row):
-                    writer.write_cell(row_index + 1, cell_index, cell_value)
-    finally:
-        odoo.http._request_stack.pop()
-    return len(rows), len(writer.value)
+    return common.list_export_xlsx(env, quants, columns)
 
 
 class Sides:

@@ -1415,6 +1415,146 @@ def fefo_lines(env, n, seed):
     return _ensure(env, "fefo_lines", n, seed, _build_fefo_lines, _drop_fefo_lines)
 
 
+# --- FSMA 204 records: a year of one product's receipts and shipments --------------------------
+
+FSMA_EVENTS_PER_LOT = 100  # one receipt, then 99 deliveries of 1 unit
+FSMA_CUSTOMERS = 200
+FSMA_VENDOR_CODE_EVERY = 10  # one lot in ten carries the vendor's own lot code (the TLC)
+
+
+def _fsma_master_data(env, n):
+    product = _product(
+        env,
+        f"LMCB-FSMA-{n}",
+        {"name": f"LMCB Baby Spinach {n}", "is_storable": True, "tracking": "lot", "use_expiration_date": True},
+    )
+    vendor = env["res.partner"].search([("ref", "=", "LMCB-FSMA-V")], limit=1) or env["res.partner"].create(
+        {
+            "name": "LMCB Green Farms",
+            "ref": "LMCB-FSMA-V",
+            "is_company": True,
+            "street": "1 Field Road",
+            "city": "Salinas",
+            "zip": "93901",
+        }
+    )
+    customers = env["res.partner"].search([("ref", "=like", "LMCB-FSMA-C%")], order="id")
+    if len(customers) < FSMA_CUSTOMERS:
+        customers |= env["res.partner"].create(
+            [
+                {"name": f"LMCB Grocer {i}", "ref": f"LMCB-FSMA-C{i}", "is_company": True, "city": "Fresno"}
+                for i in range(len(customers) + 1, FSMA_CUSTOMERS + 1)
+            ]
+        )
+    return product, vendor, customers[:FSMA_CUSTOMERS]
+
+
+def _build_fsma_records(env, n, seed):
+    rng = random.Random(seed)
+    warehouse = _main_warehouse(env)
+    product, vendor, customers = _fsma_master_data(env, n)
+    lot_count = max(1, n // FSMA_EVENTS_PER_LOT)
+    lots = env["stock.lot"].create(
+        [
+            {
+                "name": f"B{seed}-FSMA{n}-{i:06d}",
+                "product_id": product.id,
+                "supplier_lot_name": f"GF-{rng.randrange(10**6):06d}" if i % FSMA_VENDOR_CODE_EVERY == 0 else False,
+            }
+            for i in range(lot_count)
+        ]
+    )
+    env.flush_all()
+    suppliers = env.ref("stock.stock_location_suppliers")
+    customers_location = env.ref("stock.stock_location_customers")
+    stock = warehouse.lot_stock_id
+    steps = []  # (source, destination, qty, picking type, partner, lot)
+    for index, lot in enumerate(lots):
+        deliveries = n // lot_count - 1 + (1 if index < n % lot_count else 0)
+        steps.append((suppliers.id, stock.id, float(deliveries), warehouse.in_type_id.id, vendor.id, lot.id))
+        steps += [
+            (stock.id, customers_location.id, 1.0, warehouse.out_type_id.id, rng.choice(customers.ids), lot.id)
+            for _delivery in range(deliveries)
+        ]
+    # spread over the year before the anchor, in order
+    start = anchor(env) - timedelta(days=365)
+    step_minutes = 365 * 24 * 60 / len(steps)
+    env.cr.execute(
+        SQL(
+            """
+            WITH src AS (
+                SELECT * FROM unnest(%(source)s::int[], %(destination)s::int[], %(qty)s::float[], %(ptype)s::int[],
+                                     %(partner)s::int[], %(lot)s::int[])
+                       WITH ORDINALITY AS src(source, destination, qty, ptype, partner, lot, g)
+            ), dated AS (
+                SELECT src.*, %(start)s + make_interval(secs => (src.g * %(step)s * 60)::int) AS moment FROM src
+            ), pickings AS (
+                INSERT INTO stock_picking (name, picking_type_id, location_id, location_dest_id, partner_id, company_id,
+                                           state, move_type, scheduled_date, date_done, date, origin,
+                                           create_uid, create_date, write_uid, write_date)
+                SELECT %(prefix)s || dated.g, dated.ptype, dated.source, dated.destination, dated.partner,
+                       %(company)s, 'done', 'direct', dated.moment, dated.moment, dated.moment, 'SO' || dated.g,
+                       %(uid)s, dated.moment, %(uid)s, dated.moment
+                  FROM dated ORDER BY dated.g
+                RETURNING id, name
+            ), moves AS (
+                INSERT INTO stock_move (name, product_id, product_uom, product_uom_qty, product_qty, quantity,
+                                        location_id, location_dest_id, company_id, state, date, procure_method,
+                                        picking_id, partner_id, reference, picking_type_id, picked, restrict_lot_id,
+                                        create_uid, create_date, write_uid, write_date)
+                SELECT pickings.name, %(product)s, %(uom)s, dated.qty, dated.qty, dated.qty,
+                       dated.source, dated.destination, %(company)s, 'done', dated.moment,
+                       'make_to_stock', pickings.id, dated.partner, pickings.name, dated.ptype, TRUE, dated.lot,
+                       %(uid)s, dated.moment, %(uid)s, dated.moment
+                  FROM dated JOIN pickings ON pickings.name = %(prefix)s || dated.g
+                RETURNING id, picking_id, location_id, location_dest_id, quantity, date, reference, restrict_lot_id
+            )
+            INSERT INTO stock_move_line (move_id, picking_id, product_id, product_uom_id, quantity,
+                                         quantity_product_uom, lot_id, location_id, location_dest_id, company_id,
+                                         state, date, reference, picked, create_uid, create_date, write_uid, write_date)
+            SELECT moves.id, moves.picking_id, %(product)s, %(uom)s, moves.quantity, moves.quantity,
+                   moves.restrict_lot_id, moves.location_id, moves.location_dest_id, %(company)s, 'done', moves.date,
+                   moves.reference, TRUE, %(uid)s, moves.date, %(uid)s, moves.date
+              FROM moves
+            """,
+            source=[step[0] for step in steps],
+            destination=[step[1] for step in steps],
+            qty=[step[2] for step in steps],
+            ptype=[step[3] for step in steps],
+            partner=[step[4] for step in steps],
+            lot=[step[5] for step in steps],
+            start=start,
+            step=step_minutes,
+            prefix=f"LMCB/FSMA{n}/",
+            product=product.id,
+            uom=product.uom_id.id,
+            company=env.company.id,
+            uid=env.uid,
+        )
+    )
+    # the planner must know the new rows (autovacuum would analyze them some time later)
+    env.cr.execute("ANALYZE stock_picking, stock_move, stock_move_line")
+    return {
+        "product_id": product.id,
+        "lots": lot_count,
+        "events": len(steps),
+        "date_from": start.date().isoformat(),
+        "date_to": anchor(env).date().isoformat(),
+    }
+
+
+def fsma_records(env, n, seed):
+    """A year of one product's FSMA 204 events: ``n // 100`` lots received from a vendor, then delivered.
+
+    Its own product per n (``LMCB-FSMA-<n>``), so that sizes do not mix; each lot is
+    received once (one lot in ten with the vendor's lot code) then delivered 1 unit
+    at a time to one of 200 customers (real partners, ORM); pickings, moves and move
+    lines inserted by SQL, all done, spread evenly over the 365 days before the
+    anchor. Returns ``{"product_id", "lots", "events", "date_from", "date_to"}``.
+    """
+    return _ensure(env, f"fsma_records_{n}", n, seed, _build_fsma_records, lambda env: None)
+
+
 DATASETS = {
     "lots": lots,
     "quants": quants,
@@ -1423,6 +1563,7 @@ DATASETS = {
     "valuation": valuation,
     "recall_trace": recall_trace,
     "kpis": kpis,
+    "fsma_records": fsma_records,
 }
 
 

@@ -33,7 +33,7 @@ ensure_db "$CONF" "$TEMPLATE" 0 changed
 
 export LMC_ODOO_CONF=$CONF LMC_BENCH_TEMPLATE=$TEMPLATE LMC_BENCH_DB=$DB
 cd "$REPO_ROOT"
-BENCHMARKS=(bench/bench_shelf_life_refresh.py bench/bench_reservation_gate.py bench/bench_recall_trace.py bench/bench_fefo_compliance.py bench/bench_markdown_refresh.py bench/bench_expiry_risk.py bench/bench_epcis.py)
+BENCHMARKS=(bench/bench_shelf_life_refresh.py bench/bench_reservation_gate.py bench/bench_recall_trace.py bench/bench_fefo_compliance.py bench/bench_markdown_refresh.py bench/bench_expiry_risk.py bench/bench_epcis.py bench/bench_fsma.py)
 failed=()
 for script in "${BENCHMARKS[@]}"; do
     say "Running $script --scale $SCALE"

@@ -45,3 +45,4 @@ from . import stock_move_line_scan
 from . import stock_lot_kpi_valuation
 from . import stock_lot_kpi_demo
 from . import stock_lot_genealogy
+from . import stock_move_line_traceability

@@ -4,9 +4,6 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..report.download import attachment_download_action
-from .stock_lot_traceability import EPCIS_MIMETYPE
-
 
 class StockLotRecall(models.Model):
     """The recall's trace as a GS1 EPCIS 2.0 document, for trading partners and regulators (PRODUCT.md §10)."""
@@ -26,14 +23,14 @@ class StockLotRecall(models.Model):
         query = self.env["stock.lot.recall.line"]._search([("recall_id", "=", self.id), ("move_line_id", "!=", False)])
         traced = SQL("traced(id) AS %s", query.subselect(SQL.identifier(query.table, "move_line_id")))
         notes = [self.other_company_note] if self.other_company_note else []
-        content, count = self.env["report.lot_margin_control.epcis_document"]._generate(
-            traced, self.env.companies.ids, recall_ids=self.ids, notes=notes
+        return self.env["report.lot_margin_control.epcis_document"]._download(
+            self,
+            f"{self.name.replace('/', '-')}-EPCIS.jsonld",
+            traced,
+            self.env.companies.ids,
+            self.env._(
+                "The trace of %(recall)s has no event you may read: there is nothing to export.", recall=self.name
+            ),
+            recall_ids=self.ids,
+            notes=notes,
         )
-        if not count:
-            raise UserError(
-                self.env._(
-                    "The trace of %(recall)s has no event you may read: there is nothing to export.",
-                    recall=self.name,
-                )
-            )
-        return attachment_download_action(self, f"{self.name.replace('/', '-')}-EPCIS.jsonld", content, EPCIS_MIMETYPE)

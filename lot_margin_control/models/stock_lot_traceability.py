@@ -4,10 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..report.download import attachment_download_action
-
-EPCIS_MIMETYPE = "application/ld+json"
-
 
 class StockLot(models.Model):
     """Traceability data exchange (PRODUCT.md §10): the traceability lot code, its source, EPCIS.
@@ -77,8 +73,13 @@ class StockLot(models.Model):
         )
 
     @api.model
-    def _sql_traceability_lot_code_source(self, lot):
-        """The TLC source of the ``stock_lot`` alias ``lot`` (see the class docstring), one SQL expression."""
+    def _sql_traceability_lot_code_source(self, lot, company_ids=None):
+        """The TLC source of the ``stock_lot`` alias ``lot`` (see the class docstring), one SQL expression.
+
+        ``company_ids``: the lot's first receipt or production is looked for in those
+        companies only, so that a lot shared between companies never shows the
+        vendor or site of a company the reader may not see.
+        """
         return SQL(
             """
             COALESCE(
@@ -98,6 +99,7 @@ class StockLot(models.Model):
               LEFT JOIN res_company site_company ON site_company.id = first_line.company_id
               LEFT JOIN res_partner site ON site.id = COALESCE(warehouse.partner_id, site_company.partner_id)
                   WHERE first_line.lot_id = %(lot)s.id AND first_line.state = 'done'
+                    AND (%(any_company)s OR first_line.company_id = ANY(%(company_ids)s))
                     AND source.usage IN ('supplier', 'production', 'inventory')
                     AND destination.usage IN ('internal', 'transit')
                ORDER BY first_line.date, first_line.id
@@ -109,20 +111,25 @@ class StockLot(models.Model):
             )
             """,
             lot=lot,
+            any_company=company_ids is None,
+            company_ids=list(company_ids or []),
             vendor_place=self._sql_place(SQL("vendor")),
             warehouse_place=self._sql_place(SQL("site"), SQL("CONCAT_WS(' - ', site_company.name, warehouse.name)")),
             company_place=self._sql_place(SQL("company_partner")),
         )
 
-    def _get_traceability_lot_code_sources(self):
-        """``{lot id: TLC source}`` of these lots, in one query (delivery slips, FSMA records)."""
+    def _get_traceability_lot_code_sources(self, company_ids=None):
+        """``{lot id: TLC source}`` of these lots, in one query (delivery slips, recall spreadsheet).
+
+        ``company_ids``: as in ``_sql_traceability_lot_code_source``.
+        """
         if not self:
             return {}
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
                 "SELECT lot.id, %s FROM stock_lot lot WHERE lot.id = ANY(%s)",
-                self._sql_traceability_lot_code_source(SQL("lot")),
+                self._sql_traceability_lot_code_source(SQL("lot"), company_ids),
                 self.ids,
             )
         )
@@ -170,16 +177,16 @@ class StockLot(models.Model):
             )""",
             affected,
         )
-        content, count = self.env["report.lot_margin_control.epcis_document"]._generate(
-            traced, company_ids, notes=notes
-        )
-        if not count:
-            raise UserError(
-                self.env._(
-                    "%(lots)s have no done receipt, transfer, delivery or scrap in your companies yet: "
-                    "there is nothing to export.",
-                    lots=", ".join(self.mapped("display_name")),
-                )
-            )
         name = self[0].name if len(self) == 1 else f"{self[0].name}+{len(self) - 1}"
-        return attachment_download_action(self[0], f"{name.replace('/', '-')}-EPCIS.jsonld", content, EPCIS_MIMETYPE)
+        return self.env["report.lot_margin_control.epcis_document"]._download(
+            self[0],
+            f"{name.replace('/', '-')}-EPCIS.jsonld",
+            traced,
+            company_ids,
+            self.env._(
+                "%(lots)s have no done receipt, transfer, delivery or scrap in your companies yet: "
+                "there is nothing to export.",
+                lots=", ".join(self.mapped("display_name")),
+            ),
+            notes=notes,
+        )

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import api, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..models import gs1_identifiers as gs1
+from .streaming import file_download_action, stream_rows
 
+EPCIS_MIMETYPE = "application/ld+json"
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 # Our own JSON-LD terms (document notes); the project's address, as in the manifest.
 LMC_NAMESPACE = "https://github.com/lot-margin-control/lot_margin_control/epcis#"
@@ -73,10 +76,15 @@ class EpcisDocument(models.AbstractModel):
     later event of theirs (strictly later: Odoo dates have whole seconds) that
     disposition too.
 
-    Set-based: one SQL statement reads every line with all it needs (lot,
-    product, unit, locations, warehouses, partners, company, consume links), one
-    more reads the containments; the document is written event by event to a
-    temporary file. The query count does not depend on the size of the trace.
+    Set-based and streamed: one SQL statement reads every line with all it needs
+    (lot, product, unit, locations, warehouses, partners, company, consume links),
+    fetched in batches from a server-side cursor (``streaming.stream_rows``); one
+    more groups the transformation lines (their ids only) and one reads the
+    containments. The document is written event by event to a temporary file,
+    stored as the attachment in chunks. The query count does not depend on the
+    size of the trace, and memory holds one batch of rows, the lines of a
+    transformation not yet complete, and the master data (one entry per lot class
+    and place), not the events.
     """
 
     _name = "report.lot_margin_control.epcis_document"
@@ -85,6 +93,26 @@ class EpcisDocument(models.AbstractModel):
     # ------------------------------------------------------------------
     # SQL: the events of a set of move lines
     # ------------------------------------------------------------------
+    @api.model
+    def _sql_event(self):
+        """The trace event of ``line`` (``stock.lot.recall.line._sql_event``), from its locations."""
+        return self.env["stock.lot.recall.line"]._sql_event(
+            SQL("source.usage"),
+            SQL("destination.usage"),
+            SQL("(source.scrap_location OR destination.scrap_location)"),
+        )
+
+    @api.model
+    def _sql_linked_line_ids(self):
+        """The lines linked to ``line`` by core's consume relation (either side), as an array."""
+        return SQL(
+            """ARRAY(SELECT rel.consume_line_id FROM stock_move_line_consume_rel rel
+                      WHERE rel.produce_line_id = line.id
+                     UNION ALL
+                     SELECT rel.produce_line_id FROM stock_move_line_consume_rel rel
+                      WHERE rel.consume_line_id = line.id)"""
+        )
+
     @api.model
     def _select(self):
         lang = self.env.lang or "en_US"
@@ -111,20 +139,9 @@ class EpcisDocument(models.AbstractModel):
                    commercial.gln AS commercial_gln,
                    company.partner_id AS company_partner_id, company.name AS company_name,
                    company_partner.gln AS company_gln,
-                   COALESCE(picking.name, line.reference) AS reference,
-                   CASE WHEN %(event)s IN ('consumption', 'production') THEN ARRAY(
-                       SELECT rel.consume_line_id FROM stock_move_line_consume_rel rel
-                        WHERE rel.produce_line_id = line.id
-                       UNION ALL
-                       SELECT rel.produce_line_id FROM stock_move_line_consume_rel rel
-                        WHERE rel.consume_line_id = line.id
-                   ) END AS linked_line_ids
+                   COALESCE(picking.name, line.reference) AS reference
             """,
-            event=self.env["stock.lot.recall.line"]._sql_event(
-                SQL("source.usage"),
-                SQL("destination.usage"),
-                SQL("(source.scrap_location OR destination.scrap_location)"),
-            ),
+            event=self._sql_event(),
             lang=lang,
         )
 
@@ -177,59 +194,108 @@ class EpcisDocument(models.AbstractModel):
         )
 
     @api.model
-    def _containments(self, lot_ids, recall_ids=None):
-        """``{lot_id: (contained datetime, recall name)}``: the first real recall that contained each lot.
+    def _transformation_groups(self, traced, company_ids):
+        """``({line id: group}, {group: line count})``: the transformation lines, grouped by core's consume links.
 
-        ``recall_ids`` restricts to those recalls (a recall's export shows its own containment).
+        Reads only the ids of the consumption and production lines among the
+        events (the same ``_from``/``_where``), so the streamed events know when a
+        transformation's last line has come.
         """
-        if not lot_ids:
-            return {}
         rows = self.env.execute_query(
             SQL(
+                "WITH RECURSIVE %s SELECT line.id, %s %s %s AND %s IN %s",
+                traced,
+                self._sql_linked_line_ids(),
+                self._from(),
+                self._where(company_ids),
+                self._sql_event(),
+                TRANSFORMATION_EVENTS,
+            )
+        )
+        groups = _UnionFind()
+        for line_id, linked_ids in rows:
+            groups.find(line_id)
+            for linked in linked_ids or ():
+                groups.union(line_id, linked)
+        group_of = {line_id: groups.find(line_id) for line_id, _linked in rows}
+        sizes = defaultdict(int)
+        for group in group_of.values():
+            sizes[group] += 1
+        return group_of, dict(sizes)
+
+    @api.model
+    def _containments(self, traced, company_ids, recall_ids=None):
+        """The first real recall that contained each lot of the events, with what its event names.
+
+        ``{lot_id: {"date", "recall", and the lot's class columns (as ``_select``'s)}}``.
+        ``recall_ids`` restricts to those recalls (a recall's export shows its own containment).
+        """
+        lang = self.env.lang or "en_US"
+        rows = self.env.execute_query_dict(
+            SQL(
                 """
-                SELECT DISTINCT ON (contained.lot_id) contained.lot_id, recall.contained_date, recall.name
+                WITH RECURSIVE %(traced)s,
+                event_lots AS (SELECT DISTINCT line.lot_id %(from)s %(where)s)
+                SELECT DISTINCT ON (contained.lot_id) contained.lot_id, recall.contained_date AS date,
+                       recall.name AS recall, lot.name AS lot_name, lot.expiration_date, lot.product_id,
+                       product.barcode, product.default_code,
+                       COALESCE(template.name->>%(lang)s, template.name->>'en_US') AS product_name
                   FROM stock_lot_recall_contained_lot contained
                   JOIN stock_lot_recall recall ON recall.id = contained.recall_id
-                 WHERE contained.lot_id = ANY(%(lots)s) AND NOT recall.is_mock
+                  JOIN stock_lot lot ON lot.id = contained.lot_id
+                  JOIN product_product product ON product.id = lot.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                 WHERE contained.lot_id IN (SELECT event_lots.lot_id FROM event_lots) AND NOT recall.is_mock
                    AND recall.contained_date IS NOT NULL
                    AND recall.state IN ('contained', 'notified', 'closed')
                    AND (%(all)s OR recall.id = ANY(%(recalls)s))
               ORDER BY contained.lot_id, recall.contained_date
                 """,
-                lots=list(lot_ids),
+                traced=traced,
+                **{"from": self._from()},
+                where=self._where(company_ids),
+                lang=lang,
                 all=recall_ids is None,
                 recalls=list(recall_ids or []),
             )
         )
-        return {lot_id: (date, name) for lot_id, date, name in rows}
+        return {row["lot_id"]: row for row in rows}
 
     # ------------------------------------------------------------------
     # Document
     # ------------------------------------------------------------------
     @api.model
-    def _generate(self, traced, company_ids, recall_ids=None, notes=()):
-        """The EPCIS document (bytes, UTF-8 JSON) of the lines ``traced`` selects, and its event count.
+    def _write(self, stream, traced, company_ids, recall_ids=None, notes=()):
+        """Write the EPCIS document (UTF-8 JSON) of the lines ``traced`` selects to the binary ``stream``.
 
-        ``notes``: sentences for the reader (e.g. what was left out), written as
-        ``lmc:note`` at the top of the document.
+        Returns the number of events. ``notes``: sentences for the reader (e.g. what
+        was left out), written as ``lmc:note`` at the top of the document.
         """
         self.env.flush_all()
-        rows = self.env.execute_query_dict(self._events_sql(traced, company_ids))
-        containments = self._containments({row["lot_id"] for row in rows}, recall_ids)
-        writer = _EpcisWriter(self.env, rows, containments)
+        group_of, group_sizes = self._transformation_groups(traced, company_ids)
+        containments = self._containments(traced, company_ids, recall_ids)
+        rows = stream_rows(self.env, self._events_sql(traced, company_ids), as_dict=True)
+        writer = _EpcisWriter(self.env, rows, containments, group_of, group_sizes)
+        return writer.write_document(stream, notes)
+
+    @api.model
+    def _download(self, record, name, traced, company_ids, empty_message, recall_ids=None, notes=()):
+        """The document as an attachment of ``record`` (``ir.actions.act_url``); ``empty_message`` when no event."""
         with tempfile.TemporaryFile() as stream:
-            count = writer.write_document(stream, notes)
-            stream.seek(0)
-            return stream.read(), count
+            if not self._write(stream, traced, company_ids, recall_ids=recall_ids, notes=notes):
+                raise UserError(empty_message)
+            return file_download_action(record, name, stream, EPCIS_MIMETYPE)
 
 
 class _EpcisWriter:
     """Turns the event rows into EPCIS 2.0 events and writes the document, one event at a time."""
 
-    def __init__(self, env, rows, containments):
+    def __init__(self, env, rows, containments, group_of, group_sizes):
         self.env = env
-        self.rows = rows
+        self.rows = rows  # an iterator, read once
         self.containments = containments
+        self.group_of = group_of
+        self.group_sizes = group_sizes
         self.database_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid") or "unknown"
         tz_name = env.company.partner_id.tz or env.user.tz or "UTC"
         try:
@@ -326,7 +392,7 @@ class _EpcisWriter:
 
     def _disposition(self, row, default):
         containment = self.containments.get(row["lot_id"])
-        if containment and row["date"] > containment[0]:
+        if containment and row["date"] > containment["date"]:
             return "recalled"
         return default
 
@@ -437,26 +503,13 @@ class _EpcisWriter:
 
     def _events(self):
         """Every event in time order: object events as their lines come, a transformation at its last line."""
-        groups = _UnionFind()
-        for row in self.rows:
-            if row["event"] in TRANSFORMATION_EVENTS:
-                groups.find(row["id"])
-                for linked in row["linked_line_ids"] or ():
-                    groups.union(row["id"], linked)
-        members = defaultdict(list)
-        for row in self.rows:
-            if row["event"] in TRANSFORMATION_EVENTS:
-                members[groups.find(row["id"])].append(row)
-        remaining = {key: len(rows) for key, rows in members.items()}
+        remaining = dict(self.group_sizes)
+        members = defaultdict(list)  # the lines of transformations not yet complete
         # containment events go in at their time, before the first later line
         pending = defaultdict(list)
-        first_rows = {}
-        for row in self.rows:
-            first_rows.setdefault(row["lot_id"], row)
-        for lot_id, (moment, name) in self.containments.items():
-            if lot_id in first_rows:
-                pending[(moment, name)].append(first_rows[lot_id])
-        containments = sorted(pending.items())
+        for containment in self.containments.values():
+            pending[(containment["date"], containment["recall"])].append(containment)
+        containments = sorted(pending.items(), key=lambda item: item[0])
         for row in self.rows:
             while containments and containments[0][0][0] < row["date"]:
                 (moment, name), lot_rows = containments.pop(0)
@@ -464,10 +517,12 @@ class _EpcisWriter:
             if row["event"] not in TRANSFORMATION_EVENTS:
                 yield self._object_event(row)
                 continue
-            key = groups.find(row["id"])
+            key = self.group_of.get(row["id"], ("line", row["id"]))
+            remaining.setdefault(key, 1)
+            members[key].append(row)
             remaining[key] -= 1
             if not remaining[key]:
-                yield from self._transformation_events(members[key])
+                yield from self._transformation_events(members.pop(key))
         for (moment, name), lot_rows in containments:
             yield self._containment_event(lot_rows, moment, name)
 

@@ -9,7 +9,7 @@ COLUMNS = [
     ("Event", 18),
     ("Traceability Lot Code", 20),
     ("Traceability Lot Code Source", 28),
-    ("Supplier Lot", 16),
+    ("Lot/Serial Number", 16),
     ("Product Description", 34),
     ("Quantity", 12),
     ("Unit of Measure", 14),
@@ -38,7 +38,10 @@ class RecallFsmaXlsx(models.AbstractModel):
     """The FSMA 204 sortable spreadsheet of a recall's trace (xlsxwriter, constant memory).
 
     Written with the exporting user's rights: the trace lines of companies they may
-    not read are left out, and a note under the table says how many.
+    not read are left out, and a note under the table says how many. Lots are named
+    by their traceability lot code and its source (``stock.lot.traceability_lot_code``,
+    ``_get_traceability_lot_code_sources``), as in the FSMA 204 records and on
+    delivery slips.
     """
 
     _name = "report.lot_margin_control.recall_fsma_xlsx"
@@ -51,14 +54,6 @@ class RecallFsmaXlsx(models.AbstractModel):
             address = ", ".join(filter(None, [partner.street, partner.city, partner.country_id.name]))
             return f"{partner.name} ({address})" if address else partner.name
         return location.complete_name or ""
-
-    @api.model
-    def _lot_code_source(self, line, receipts_by_lot):
-        """Who assigned the lot code: the vendor it was received from, else the site of the line's company."""
-        vendor = receipts_by_lot.get(line.lot_id)
-        if vendor:
-            return self._place(False, vendor)
-        return line.company_id.name
 
     @api.model
     def _generate(self, recall):
@@ -76,9 +71,9 @@ class RecallFsmaXlsx(models.AbstractModel):
         events = recall.line_ids.filtered(lambda line: line.event != "on_hand").sorted(
             lambda line: (line.date, line.id)
         )
-        receipts_by_lot = {
-            line.lot_id: line.partner_id for line in events if line.event == "receipt" and line.partner_id
-        }
+        # the same traceability lot code and source as the FSMA 204 records and the delivery slips
+        # (sources looked for in the exporting user's companies only)
+        sources = events.lot_id._get_traceability_lot_code_sources(self.env.companies.ids)
         event_labels = dict(events._fields["event"]._description_selection(self.env))
         direction_labels = dict(events._fields["direction"]._description_selection(self.env))
         row = 0
@@ -87,9 +82,9 @@ class RecallFsmaXlsx(models.AbstractModel):
             origin_partner = line.partner_id if line.event in ("receipt", "customer_return") else False
             destination_partner = line.partner_id if line.event in ("delivery", "vendor_return") else False
             sheet.write_string(row, 0, event_labels[line.event])
-            sheet.write_string(row, 1, line.lot_id.name)
-            sheet.write_string(row, 2, self._lot_code_source(line, receipts_by_lot))
-            sheet.write_string(row, 3, line.lot_id.supplier_lot_name or "")
+            sheet.write_string(row, 1, line.lot_id.traceability_lot_code)
+            sheet.write_string(row, 2, sources.get(line.lot_id.id) or "")
+            sheet.write_string(row, 3, line.lot_id.name)
             sheet.write_string(row, 4, line.product_id.display_name)
             sheet.write_number(row, 5, line.quantity, quantity_format)
             sheet.write_string(row, 6, line.uom_id.name or "")

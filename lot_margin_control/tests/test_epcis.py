@@ -1,3 +1,4 @@
+import hashlib
 import json
 from collections import Counter
 from datetime import timedelta
@@ -214,6 +215,19 @@ class TestEpcisRecallDocument(EpcisCommon):
         big, big_events = export_queries()
         self.assertEqual(big_events, small_events + 15)
         self.assertEqual(big, small)
+
+    def test_document_is_stored_from_its_file_on_the_recall(self):
+        """Streamed to a file, then stored as is: the attachment's checksum and size are those of the document."""
+        recall = self._launch(self.lot_a)
+        action = recall.with_user(self.quality_manager).action_export_epcis()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertEqual((attachment.res_model, attachment.res_id), ("stock.lot.recall", recall.id))
+        self.assertTrue(attachment.store_fname)
+        self.assertEqual(attachment.checksum, hashlib.sha1(attachment.raw).hexdigest())
+        self.assertEqual(attachment.file_size, len(attachment.raw))
+        self.assertTrue(self._events(self._document(action)))
+        # what the user may read of it: the recall's readers, not a salesperson
+        self.assertTrue(attachment.with_user(self.quality_manager).raw)
 
     def test_lot_export_traces_up_and_down(self):
         document = self._document(self.lot_b2.with_user(self.lot_user).action_export_epcis())

@@ -1,11 +1,16 @@
+import hashlib
 import io
+import zipfile
 from datetime import date, datetime, timedelta
 
 import openpyxl
+import xlsxwriter
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..report.fsma_records_xlsx import _RecordRows
+from ..report.streaming import stream_rows
 from .test_recall import RecallCommon
 
 
@@ -175,3 +180,122 @@ class TestFsmaRecords(RecallCommon):
         big, big_rows = count()
         self.assertEqual(big_rows, small_rows + 12)
         self.assertEqual(big, small)
+
+    def _add_deliveries(self, count, day=11):
+        for index in range(count):
+            customer = self.env["res.partner"].create({"name": f"Extra {day}-{index}"})
+            line = self._done_move(
+                self.cups, self.lot_b1, 0.25, self.stock, self.customers, customer, self.warehouse.out_type_id
+            )
+            line.date = datetime(2026, 3, day) + timedelta(hours=index % 24, minutes=index // 24)
+
+    def test_export_query_count_is_the_same_for_10_and_100_events(self):
+        """The whole export (checks, note, statement, attachment) costs as many queries at 10 events as at 100."""
+        wizard = self._wizard()
+
+        def export():
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            sheet, _request = self._sheet(wizard.action_export_xlsx())
+            queries = self.env.cr.sql_log_count - before
+            return queries, sheet.max_row - 1
+
+        self._add_deliveries(2)
+        export()  # warm caches
+        small, small_rows = export()
+        self.assertEqual(small_rows, 10)
+        self._add_deliveries(90, day=12)
+        big, big_rows = export()
+        self.assertEqual(big_rows, 100)
+        self.assertEqual(big, small)
+
+    def test_rows_stream_in_batches_from_one_statement(self):
+        """Fetched three at a time, the rows are those of the list, in order, for one counted statement."""
+        wizard = self._wizard()
+        expected = wizard._get_record_rows()
+        self.assertGreater(len(expected), 3 * 2)
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        streamed = stream_rows(self.env, wizard._record_rows_sql(), fetch_size=3)
+        first = next(streamed)  # nothing is read before the first row is asked for
+        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        self.assertEqual([first, *streamed], expected)
+        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        # a stream left half-read releases its cursor: the transaction goes on
+        streamed = stream_rows(self.env, wizard._record_rows_sql(), fetch_size=2)
+        next(streamed)
+        streamed.close()
+        self.assertEqual(wizard._get_record_rows(), expected)
+
+    def test_spreadsheet_is_written_in_constant_memory_and_stored_from_its_file(self):
+        """xlsxwriter's constant_memory mode, and the attachment's stored file is exactly the workbook."""
+        self.assertTrue(self.env["report.lot_margin_control.fsma_records_xlsx"]._workbook_options()["constant_memory"])
+        action = self._wizard().action_export_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        content = attachment.raw
+        self.assertTrue(attachment.store_fname)
+        self.assertEqual(attachment.checksum, hashlib.sha1(content).hexdigest())
+        self.assertEqual(attachment.file_size, len(content))
+        self.assertEqual(attachment.res_model, "stock.lot.fsma.wizard")
+        self.assertEqual(attachment.mimetype, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        openpyxl.load_workbook(io.BytesIO(content))  # a valid workbook
+        # attachments kept in the database: the same file, through Python
+        self.env["ir.config_parameter"].sudo().set_param("ir_attachment.location", "db")
+        action = self._wizard().action_export_xlsx()
+        in_db = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertFalse(in_db.store_fname)
+        self.assertEqual(in_db.checksum, hashlib.sha1(in_db.raw).hexdigest())
+        self.assertEqual(self._sheet(action)[0].max_row, 1 + 8)
+
+    def test_hostile_values_are_refused(self):
+        """Absurd dates, and dates as strings (what RPC sends), are refused like any bad range."""
+        for values in ({"date_from": date(1, 1, 1)}, {"date_to": date(9999, 12, 31)}, {"date_from": "2026-03-01"}):
+            with self.subTest(values=values):
+                wizard = self._wizard(**{"date_to": date(2026, 2, 1), **values})
+                with self.assertRaises(UserError):
+                    wizard.action_export_xlsx()
+
+    def test_record_rows_are_written_exactly_as_xlsxwriter_writes_cells(self):
+        """The fast row writer gives the very XML of xlsxwriter's own cells, hostile text included."""
+        texts = [
+            'A & <B> "c"',
+            " leading space",
+            "trailing space ",
+            "_x0041_ is literal",
+            "bell\x07 and escape\x1b",
+            "tab\tnew\nline",
+            "Crème brûlée 中",
+            "non-character \ufffe",
+            "=1+1",
+        ]
+        moment = datetime(2026, 3, 10, 10, 30, 15)
+
+        def sheet_xml(fast):
+            output = io.BytesIO()
+            workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": False})
+            date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+            quantity_format = workbook.add_format({"num_format": "#,##0.###"})
+            sheet = workbook.add_worksheet("records")
+            sheet.write_string(0, 0, "header")
+            last = len(texts)
+            if fast:
+                rows = _RecordRows(sheet, last + 3)
+                for row in (1, 2):
+                    cells = [(column, "s", text, None) for column, text in enumerate(texts)]
+                    cells += [(last, "d", moment, date_format), (last + 1, "n", 1234.5678, quantity_format)]
+                    cells += [(last + 2, "n", row / 3, None)]
+                    rows.add(row, cells)
+                rows.close(2)
+            else:
+                for row in (1, 2):
+                    for column, text in enumerate(texts):
+                        sheet.write_string(row, column, text)
+                    sheet.write_datetime(row, last, moment, date_format)
+                    sheet.write_number(row, last + 1, 1234.5678, quantity_format)
+                    sheet.write_number(row, last + 2, row / 3)
+            sheet.autofilter(0, 0, 2, last + 2)
+            workbook.close()
+            return zipfile.ZipFile(output).read("xl/worksheets/sheet1.xml")
+
+        self.assertEqual(sheet_xml(fast=True), sheet_xml(fast=False))

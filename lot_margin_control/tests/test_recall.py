@@ -303,7 +303,30 @@ class TestRecallTrace(RecallCommon):
         self.assertTrue(sheet.auto_filter.ref)
         source = header.index("Traceability Lot Code Source")
         lot_code = header.index("Traceability Lot Code")
-        self.assertIn("LMC Vendor", {row[source] for row in rows[1:] if row[lot_code] == "RC-A"})
+        self.assertIn("LMC Vendor", {row[source] for row in rows[1:] if row[lot_code] == "VEND-9"})
+
+    def test_export_gives_the_traceability_lot_code_and_source_of_the_fsma_records(self):
+        """The recall's spreadsheet names each lot by the code that travels with it, as delivery slips do."""
+        self.lot_b1.traceability_lot_code_source = "Cup Plant, 4 Whey Lane, Lille (GLN 0614141000012)"
+        recall = self._launch(self.lot_a)
+        action = recall.action_export_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        rows = list(openpyxl.load_workbook(io.BytesIO(attachment.raw)).active.iter_rows(values_only=True))
+        header, records = rows[0], [row for row in rows[1:] if row[0]]
+        column = {title: index for index, title in enumerate(header)}
+        lots = self.lot_a | self.lot_b1 | self.lot_b2
+        sources = lots._get_traceability_lot_code_sources()
+        by_name = {lot.name: lot for lot in lots}
+        self.assertEqual(len(records), len(recall.line_ids.filtered(lambda line: line.event != "on_hand")))
+        codes = {row[column["Traceability Lot Code"]] for row in records}
+        self.assertEqual(codes, {"VEND-9", "RC-B1", "RC-B2"})  # the vendor's code, not the lot name RC-A
+        for row in records:
+            lot = by_name[row[column["Lot/Serial Number"]]]
+            with self.subTest(lot=lot.name, event=row[0]):
+                self.assertEqual(row[column["Traceability Lot Code"]], lot.traceability_lot_code)
+                self.assertEqual(row[column["Traceability Lot Code Source"]], sources[lot.id])
+        cup_sources = {row[column["Traceability Lot Code Source"]] for row in records if row[1] == "RC-B1"}
+        self.assertEqual(cup_sources, {"Cup Plant, 4 Whey Lane, Lille (GLN 0614141000012)"})
 
 
 @tagged("post_install", "-at_install")

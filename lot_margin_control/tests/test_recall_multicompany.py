@@ -1,8 +1,10 @@
 import io
 from contextlib import contextmanager
+from datetime import timedelta
 
 import openpyxl
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -211,3 +213,86 @@ class TestRecallCompanyBoundaries(RecallCommon):
         self.assertEqual(notices.partner_ids, self.customer_a)
         for text in self.b_texts:
             self.assertNotIn(text, notices.body)
+
+    def _fsma_cells(self, user, company):
+        self.env.invalidate_all()
+        today = fields.Date.context_today(self.env.user)
+        wizard = (
+            self.env["stock.lot.fsma.wizard"]
+            .with_user(user)
+            .with_context(allowed_company_ids=company.ids)
+            .create(
+                {
+                    "product_ids": [(6, 0, self.product.ids)],
+                    "company_id": company.id,
+                    "date_from": today - timedelta(days=2),
+                    "date_to": today + timedelta(days=2),
+                }
+            )
+        )
+        action = wizard.action_export_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        workbook = openpyxl.load_workbook(io.BytesIO(attachment.raw))
+        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets]
+
+    def test_fsma_records_of_company_a_hold_no_company_b_data_and_say_what_is_left_out(self):
+        records, request = self._fsma_cells(self.user_a, self.company_a)
+        header = records[0]
+        self.assertEqual(sorted(row[header.index("Quantity")] for row in records[1:]), [4, 10])
+        texts = " ".join(str(cell) for sheet in (records, request) for row in sheet for cell in row if cell)
+        for b_text in self.b_texts:
+            self.assertNotIn(b_text, texts)
+        self.assertIn("2 events of these products in this range belong to other companies", texts)
+        # company B's records, by the user of both: B's two events, A's two said to be left out
+        records, request = self._fsma_cells(self.user_both, self.company_b)
+        self.assertEqual(sorted(row[records[0].index("Quantity")] for row in records[1:]), [2, 6])
+        self.assertIn("2 events of these products", " ".join(str(cell) for row in request for cell in row if cell))
+
+    def test_fsma_records_refuse_a_product_of_a_company_the_user_cannot_read(self):
+        product_b = self.env["product.product"].create(
+            {"name": "Bravo Only Cheese", "is_storable": True, "tracking": "lot", "company_id": self.company_b.id}
+        )
+        wizards = (
+            self.env["stock.lot.fsma.wizard"]
+            .with_user(self.user_a)
+            .with_context(allowed_company_ids=self.company_a.ids)
+        )
+        attachments = self.env["ir.attachment"].search_count([])
+        with self.assertRaises(UserError):  # incompatible companies
+            wizards.create(
+                {"product_ids": [(6, 0, product_b.ids)], "company_id": self.company_a.id}
+            ).action_export_xlsx()
+        self.assertEqual(self.env["ir.attachment"].search_count([]), attachments)
+
+    def test_traceability_lot_code_source_never_names_a_company_the_reader_cannot_see(self):
+        """A shared lot first received in B from B's vendor, then in A: A's papers name A's vendor."""
+        lot = self._lot("MC-B-FIRST", supplier_lot_name="BRAVO-77")
+        with self._in_company_b():
+            self._done_move(
+                self.product, lot, 3, self.suppliers, self.stock_b, self.vendor_b, self.warehouse_b.in_type_id
+            )
+        self._done_move(self.product, lot, 5, self.suppliers, self.stock, self.vendor, self.warehouse.in_type_id)
+        records, _request = self._fsma_cells(self.user_a, self.company_a)
+        header = records[0]
+        row = next(row for row in records[1:] if row[header.index("Lot/Serial Number")] == "MC-B-FIRST")
+        self.assertEqual(row[header.index("Traceability Lot Code")], "BRAVO-77")
+        self.assertIn("LMC Vendor", row[header.index("Traceability Lot Code Source")])
+        self.assertEqual(lot._get_traceability_lot_code_sources(self.company_a.ids)[lot.id], row[4])
+        self.assertIn("Bravo Vendor", lot._get_traceability_lot_code_sources(self.company_b.ids)[lot.id])
+        recall = self.env["stock.lot.recall"].create(
+            {"company_id": self.company_a.id, "lot_ids": [(6, 0, lot.ids)], "reason": "Supplier notice"}
+        )
+        recall.with_user(self.user_both).with_context(
+            allowed_company_ids=(self.company_a | self.company_b).ids
+        ).action_trace()
+        self.env.invalidate_all()
+        action = recall.with_user(self.user_a).with_context(allowed_company_ids=self.company_a.ids).action_export_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        cells = [
+            cell
+            for row in openpyxl.load_workbook(io.BytesIO(attachment.raw)).active.iter_rows(values_only=True)
+            for cell in row
+            if cell
+        ]
+        self.assertIn("BRAVO-77", cells)
+        self.assertFalse([cell for cell in cells if "Bravo" in str(cell)])
