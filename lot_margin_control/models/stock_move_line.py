@@ -36,7 +36,7 @@ class StockMoveLine(models.Model):
     fefo_user_id = fields.Many2one("res.users", string="Validated By", readonly=True, copy=False)
 
     def init(self):
-        super().init()
+        result = super().init()
         # Demand (stock.lot._sql_daily_demand) reads the done lines of the last weeks by date: an
         # index-only range scan of this instead of a scan of the whole table (README, Performance).
         if not index_exists(self.env.cr, "stock_move_line_lmc_done_date_index"):
@@ -47,6 +47,7 @@ class StockMoveLine(models.Model):
                 WHERE state = 'done'
                 """
             )
+        return result
 
     def _check_lot_gate(self):
         """Refuse lines whose lot their move's gate does not let through (see stock.move ``_get_lot_gate``).
