@@ -19,6 +19,22 @@ class ResPartner(models.Model):
     def _check_min_remaining_shelf_life_days(self):
         check_day_counts(self, "min_remaining_shelf_life_days")
 
+    def unlink(self):
+        # recall trace lines keep their partner without a foreign key (stock.lot.recall.line)
+        self.env["stock.lot.recall.line"]._replace_partners(self)
+        return super().unlink()
+
     @api.model
     def _commercial_fields(self):
         return [*super()._commercial_fields(), "min_remaining_shelf_life_days"]
+
+
+class BasePartnerMergeAutomaticWizard(models.TransientModel):
+    """Merging contacts also moves the recall trace lines of the merged ones."""
+
+    _inherit = "base.partner.merge.automatic.wizard"
+
+    def _update_foreign_keys(self, src_partners, dst_partner):
+        # the lines' partner has no foreign key for the generic update to follow
+        self.env["stock.lot.recall.line"]._replace_partners(src_partners, dst_partner)
+        return super()._update_foreign_keys(src_partners, dst_partner)

@@ -31,9 +31,11 @@ class SnapshotMany2one(fields.Many2one):
     keys on the done move lines and quants the trace is read from (lots, products,
     units, transfers, move lines, locations, companies cannot be deleted while a
     done move uses them; users are archived, not deleted), and every trace rewrites
-    its lines; a recall deletes its lines itself (``stock.lot.recall.unlink``). The
-    partner keeps its key: partners can be deleted or merged, and the merge
-    wizard follows foreign keys.
+    its lines; a recall deletes its lines itself (``stock.lot.recall.unlink``).
+    Partners can be deleted or merged: ``res.partner.unlink`` clears them from
+    the lines (what ``ON DELETE SET NULL`` did) and the merge wizard's
+    ``_update_foreign_keys`` moves the lines to the kept contact (its key was
+    another 10,000 trigger calls at 10,000 customers: a third of the trace).
     """
 
     def update_db_foreign_key(self, model, column):
@@ -87,7 +89,8 @@ class StockLotRecallLine(models.Model):
     event = fields.Selection(EVENTS, required=True)
     lot_id = SnapshotMany2one("stock.lot", string="Lot/Serial Number", required=True, index=True)
     product_id = SnapshotMany2one("product.product", required=True)
-    partner_id = fields.Many2one("res.partner", index=True)
+    # index: deleting or merging a partner finds its lines (see SnapshotMany2one)
+    partner_id = SnapshotMany2one("res.partner", index=True)
     picking_id = SnapshotMany2one("stock.picking", string="Transfer")
     move_line_id = SnapshotMany2one("stock.move.line")
     location_id = SnapshotMany2one("stock.location", string="From")
@@ -136,6 +139,23 @@ class StockLotRecallLine(models.Model):
         # lines are always read by recall: indexes on company and direction only slowed every trace down
         for column in ("company_id", "direction"):
             self.env.execute_query(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(f"{self._table}__{column}_index")))
+
+    @api.model
+    def _replace_partners(self, partners, new_partner=None):
+        """Point the lines of ``partners`` at ``new_partner`` (or at no one): their partner is going away.
+
+        One statement on the partner index, whatever the companies and rights of the
+        user deleting or merging the partners: lines have no foreign key to do it.
+        """
+        if partners:
+            self.env.execute_query(
+                SQL(
+                    "UPDATE stock_lot_recall_line SET partner_id = %s WHERE partner_id = ANY(%s)",
+                    new_partner.id if new_partner else None,
+                    partners.ids,
+                )
+            )
+            self.invalidate_model(["partner_id"])
 
     @api.model
     def _line_key_sql(self, alias):

@@ -214,6 +214,42 @@ class TestRecallTrace(RecallCommon):
         self.assertLessEqual(self.env.cr.sql_log_count - before, small_queries)
         self.assertEqual(len(recall.line_ids), count + 10)
 
+    def _dangling_partner_lines(self):
+        """Trace lines whose partner no longer exists (the lines have no foreign key on it)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT COUNT(*) FROM stock_lot_recall_line line
+             WHERE line.partner_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM res_partner partner WHERE partner.id = line.partner_id)
+            """
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_merging_customers_moves_their_trace_lines_to_the_kept_contact(self):
+        recall = self._launch(self.lot_a)
+        kept = self.env["res.partner"].create({"name": "Shop One (kept)", "is_company": True})
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            (self.customer_1 | kept).ids, kept, extra_checks=False
+        )
+        self.assertFalse(self.customer_1.exists())
+        recall.invalidate_recordset()
+        deliveries = recall.line_ids.filtered(lambda line: line.event in ("delivery", "customer_return"))
+        self.assertEqual(deliveries.partner_id, kept | self.customer_2 | self.customer_3)
+        self.assertEqual(self._dangling_partner_lines(), 0)
+
+    def test_deleting_a_customer_clears_it_from_the_trace_lines(self):
+        gone = self.env["res.partner"].create({"name": "Closed Shop", "is_company": True})
+        self._done_move(self.product, self.lot_a, 1, self.shelf, self.customers, gone, self.warehouse.out_type_id)
+        recall = self._launch(self.lot_a)
+        line = recall.line_ids.filtered(lambda line: line.partner_id == gone)
+        self.assertEqual(len(line), 1)
+        gone.unlink()
+        self.assertEqual(self._dangling_partner_lines(), 0)
+        line.invalidate_recordset()
+        self.assertFalse(line.partner_id)
+        self.assertEqual(line.event, "delivery")
+
     def test_contain_blocks_unreserves_and_proposes_quarantine_transfers(self):
         other = self._lot("RC-OTHER", expires_in_days=200)
         self._put_in_stock(other, 50)
