@@ -229,9 +229,7 @@ class TestRecallTrace(RecallCommon):
     def test_merging_customers_moves_their_trace_lines_to_the_kept_contact(self):
         recall = self._launch(self.lot_a)
         kept = self.env["res.partner"].create({"name": "Shop One (kept)", "is_company": True})
-        self.env["base.partner.merge.automatic.wizard"]._merge(
-            (self.customer_1 | kept).ids, kept, extra_checks=False
-        )
+        self.env["base.partner.merge.automatic.wizard"]._merge((self.customer_1 | kept).ids, kept, extra_checks=False)
         self.assertFalse(self.customer_1.exists())
         recall.invalidate_recordset()
         deliveries = recall.line_ids.filtered(lambda line: line.event in ("delivery", "customer_return"))

@@ -7,3 +7,4 @@ from . import stock_lot_recall_withdraw_wizard
 from . import stock_lot_valuation_wizard
 from . import stock_lot_fsma_wizard
 from . import stock_lot_valuation_wizard_rollforward
+from . import base_partner_merge_automatic_wizard
