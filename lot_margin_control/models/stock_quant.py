@@ -77,12 +77,14 @@ class StockQuant(models.Model):
         owner_id=None,
         strict=False,
     ):
-        if quantity > 0:
-            quants = self.sudo()._gather(
-                product_id, location_id, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=strict
-            )
-            quants._lock_for_reservation()
-        return super()._get_reserve_quantity(
+        """Lock the quants core chose to reserve on, and only those.
+
+        A quant changed by a transaction committed after this one began (reserved,
+        consumed, its lot blocked) fails the lock with a serialization error and the
+        request is replayed on fresh data. Quants not taken are left alone: deliveries
+        reserving, cancelling or validating other lots of the product do not collide.
+        """
+        reserved_quants = super()._get_reserve_quantity(
             product_id,
             location_id,
             quantity,
@@ -93,6 +95,10 @@ class StockQuant(models.Model):
             owner_id=owner_id,
             strict=strict,
         )
+        if quantity > 0:
+            taken = [quant.id for quant, reserved in reserved_quants if reserved > 0]
+            self.sudo().browse(taken)._lock_for_reservation()
+        return reserved_quants
 
     @api.model
     def _update_reserved_quantity(

@@ -214,3 +214,23 @@ class TestConcurrentReservations(TransactionCase):
                 self._assert_never_over_reserved(quants, per_lot)
             finally:
                 self._cleanup(product_id, customer_id)
+
+    def test_reserving_one_lot_does_not_wait_for_another_lot_in_use(self):
+        """Only the quants taken are locked: another transaction holding a lot not taken does not stop a delivery."""
+        tag = uuid.uuid4().hex[:6]
+        product_id, lot_ids, picking_ids, customer_id = self._committed(lambda env: self._setup_round(env, tag))
+        try:
+            with closing(self.registry.cursor()) as holder:
+                # e.g. a transfer of the later lot being validated, not yet committed
+                holder.execute("SELECT id FROM stock_quant WHERE lot_id = %s FOR NO KEY UPDATE", [lot_ids[1]])
+                with closing(self.registry.cursor()) as cr:
+                    cr.execute("SET LOCAL lock_timeout = '3s'")
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    env["stock.picking"].browse(picking_ids[0]).action_assign()
+                    lines = env["stock.move.line"].search([("picking_id", "=", picking_ids[0])])
+                    self.assertEqual(lines.lot_id.ids, [lot_ids[0]])
+                    self.assertEqual(sum(lines.mapped("quantity")), DEMAND)
+                    cr.rollback()
+                holder.rollback()
+        finally:
+            self._cleanup(product_id, customer_id)
