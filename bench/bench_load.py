@@ -44,7 +44,7 @@ import psycopg2
 import requests
 
 from odoo import Command
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 
 NAME = "load"
 VALUATION_LOTS = {"small": 1_000, "full": 5_000}
@@ -138,9 +138,17 @@ def _ensure_replica(db):
         sys.exit("scripts/replica.sh failed: no read replica (run with --no-replica to measure without one)")
 
 
+def _connect(db, port=None):
+    """A connection as Odoo's configuration logs in (its role, password and host), on ``port`` if given."""
+    login = {key: config[f"db_{key}"] for key in ("user", "password", "host", "port") if config[f"db_{key}"]}
+    if port:
+        login["port"] = port
+    return psycopg2.connect(dbname=db, **login)
+
+
 def _replica_statements(db):
     """Statements the replica ran in ``db`` so far (pg_stat_statements), total calls."""
-    with psycopg2.connect(dbname=db, port=REPLICA_PORT) as replica, replica.cursor() as cursor:
+    with _connect(db, REPLICA_PORT) as replica, replica.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(calls), 0) FROM pg_stat_statements"
             " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
@@ -459,15 +467,37 @@ INVARIANTS = {
 }
 
 
+RESERVATION_DETAILS = """
+    SELECT quant.lot_id, quant.location_id, quant.quants, quant.quantity, quant.reserved, line.reserved, line.lines
+      FROM (SELECT quant.lot_id, quant.location_id, array_agg(quant.id ORDER BY quant.id) AS quants,
+                   SUM(quant.quantity) AS quantity, SUM(quant.reserved_quantity) AS reserved
+              FROM stock_quant quant JOIN stock_location location ON location.id = quant.location_id
+             WHERE location.usage = 'internal' AND quant.product_id = %(shared_product)s
+             GROUP BY quant.lot_id, quant.location_id) quant
+      FULL JOIN (SELECT lot_id, location_id, SUM(quantity_product_uom) AS reserved,
+                        array_agg(id || ':' || picking_id ORDER BY id) AS lines
+                   FROM stock_move_line
+                  WHERE state NOT IN ('done', 'cancel') AND product_id = %(shared_product)s
+                  GROUP BY lot_id, location_id) line
+        ON line.lot_id = quant.lot_id AND line.location_id = quant.location_id
+     WHERE ABS(COALESCE(quant.reserved, 0) - COALESCE(line.reserved, 0)) > 0.0001
+        OR quant.reserved > quant.quantity + 0.0001
+"""
+
+
 def _check_invariants(args, fixture):
     params = {"shared_product": fixture["shared_product_id"], "customer": fixture["customer_id"]}
     found = {}
-    with psycopg2.connect(dbname=args.db) as connection, connection.cursor() as cursor:
+    with _connect(args.db) as connection, connection.cursor() as cursor:
         for name, query in INVARIANTS.items():
             cursor.execute(query, params)
             found[name] = cursor.fetchone()[0]
         cursor.execute(OVER_RESERVED_QUANTS)
         split = cursor.fetchone()[0]
+        if any(found.values()):
+            # what core's merge (_quant_tasks: _clean_reservations) is about to rewrite
+            cursor.execute(RESERVATION_DETAILS, params)
+            found["details_before_merge_info"] = [list(map(str, row)) for row in cursor.fetchall()]
     with common.odoo_env(args.db, args.config) as env:
         env["stock.quant"]._quant_tasks()  # core's merge of split quants
         env.cr.commit()

@@ -104,7 +104,14 @@ class StockQuant(models.Model):
     def _update_reserved_quantity(
         self, product_id, location_id, quantity, lot_id=None, package_id=None, owner_id=None, strict=True
     ):
-        if quantity > 0 and not location_id.should_bypass_reservation():
+        """Wait for the quants of this lot and place, to reserve or to unreserve.
+
+        Core takes the first quant no other transaction holds (SKIP LOCKED) and, when
+        all are held, creates a new one: for an unreservation, a quant with a negative
+        reservation that core's clamping at zero later loses, leaving the lot more
+        reserved on its quants than on its move lines.
+        """
+        if quantity and not location_id.should_bypass_reservation():
             self.sudo()._gather(
                 product_id, location_id, lot_id=lot_id, package_id=package_id, owner_id=owner_id, strict=True
             )._lock_for_reservation()

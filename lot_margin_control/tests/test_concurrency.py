@@ -8,6 +8,7 @@ releases the threads together so that they collide. The fixture is committed
 """
 
 import threading
+import time
 import uuid
 from contextlib import closing
 from datetime import datetime, timedelta
@@ -232,5 +233,41 @@ class TestConcurrentReservations(TransactionCase):
                     self.assertEqual(sum(lines.mapped("quantity")), DEMAND)
                     cr.rollback()
                 holder.rollback()
+        finally:
+            self._cleanup(product_id, customer_id)
+
+    def test_unreserving_while_another_transaction_holds_the_quant_waits_instead_of_splitting_it(self):
+        """Core gives an unreservation a new quant when the lot's quant is locked (SKIP LOCKED).
+
+        The new quant carries a negative reservation, which core's clamping at zero then
+        loses: the lot's quants end up more reserved than its move lines. Waiting for the
+        lock keeps one quant per lot and place, with its reservation equal to the lines'.
+        """
+        tag = uuid.uuid4().hex[:6]
+        product_id, lot_ids, picking_ids, customer_id = self._committed(lambda env: self._setup_round(env, tag))
+        try:
+            self._committed(lambda env: env["stock.picking"].browse(picking_ids[0]).action_assign())
+            held = threading.Event()
+
+            def hold():
+                with closing(self.registry.cursor()) as holder:
+                    # another request working on the lot's quant (e.g. reserving from it)
+                    holder.execute("SELECT id FROM stock_quant WHERE lot_id = %s FOR NO KEY UPDATE", [lot_ids[0]])
+                    held.set()
+                    time.sleep(1)
+                    holder.rollback()
+
+            thread = threading.Thread(target=hold)
+            thread.start()
+            self.assertTrue(held.wait(timeout=30))
+            try:
+                self._committed(lambda env: env["stock.picking"].browse(picking_ids[0]).do_unreserve())
+            finally:
+                thread.join(timeout=30)
+            quants, per_lot, _states = self._reservation_state(product_id)
+            of_lot = [quant for quant in quants if quant[0] == lot_ids[0]]
+            self.assertEqual(len(of_lot), 1, f"the lot's quant was split: {of_lot}")
+            self.assertEqual(of_lot[0][2], 0)
+            self.assertFalse(per_lot)
         finally:
             self._cleanup(product_id, customer_id)
