@@ -98,7 +98,8 @@ def _options(parser):
 # Set-up
 # ----------------------------------------------------------------------
 def _prepare(args):
-    generator.prepare_database(args.db, args.scale, args.seed, config=args.config)
+    # a fresh copy every run: the run delivers the shared lots' stock (about 150 of their 400 units)
+    generator.prepare_database(args.db, args.scale, args.seed, config=args.config, fresh=True)
     with common.odoo_env(args.db, args.config) as env:
         lots = VALUATION_LOTS[args.scale]
         generator.kpis(env, lots, args.seed)  # the overview's events, on the valuation dataset

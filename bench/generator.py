@@ -151,14 +151,15 @@ def _copy_template(db, template):
         shutil.copytree(source, target)
 
 
-def prepare_database(db, scale, seed, template=TEMPLATE, config=None):
+def prepare_database(db, scale, seed, template=TEMPLATE, config=None, fresh=False):
     """Make sure ``db`` is a copy of ``template`` marked for ``scale`` and ``seed``; return its marker.
 
-    Copies the template again only when the marker does not match (see the module docstring).
+    Copies the template again only when the marker does not match (see the module docstring), or
+    always with ``fresh`` (a benchmark that consumes its data, like the load test's deliveries).
     """
     common.init_odoo(config or common.default_config())
     state = _template_state(template)
-    marker = _read_marker(db)
+    marker = None if fresh else _read_marker(db)
     today = datetime.now(timezone.utc).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     if marker:
         anchor = datetime.fromisoformat(marker["anchor"])
