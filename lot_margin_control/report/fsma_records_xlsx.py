@@ -1,64 +1,8 @@
-import re
-
 import xlsxwriter
-from xlsxwriter.utility import datetime_to_excel_datetime, xl_col_to_name
 
 from odoo import api, models
 
-# What xlsxwriter escapes in an inline string (worksheet._write_cell): a literal _xHHHH_, control characters.
-LITERAL_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
-CONTROL_CHARACTERS = re.compile(r"([\x00-\x08\x0b-\x1f])")
-
-
-def _inline_string(reference, value):
-    """The ``<c>`` element of a text cell, as xlsxwriter writes it in constant_memory mode."""
-    if "_x" in value or not value.isprintable():
-        value = LITERAL_ESCAPE.sub(r"_x005F\1", value)
-        value = CONTROL_CHARACTERS.sub(lambda match: f"_x{ord(match.group(1)):04X}_", value)
-        value = value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    if "&" in value or "<" in value or ">" in value:
-        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    preserve = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
-    return f'<c r="{reference}" t="inlineStr"><is><t{preserve}>{value}</t></is></c>'
-
-
-class _RecordRows:
-    """Writes the records as XML rows straight into a constant_memory worksheet's row data.
-
-    xlsxwriter's per-cell path (``write_string`` → the row buffer → ``_write_cell``)
-    costs some 10 µs a cell: 15 s of the 100,000-record benchmark on a loaded 2-core
-    machine. Here a row is one string, its cells written exactly as xlsxwriter writes
-    them (inline strings with its escapes, numbers as ``%.16G``, datetimes as Excel
-    serials, the formats' indexes); the sheet's dimensions are then set as its own
-    writes would have. This uses xlsxwriter internals (``_write_single_row``,
-    ``_check_dimensions``, ``fh``, ``previous_row``, ``Format._get_xf_index``) of
-    the version Odoo pins (3.0.2); the tests read every cell back with openpyxl.
-    """
-
-    def __init__(self, sheet, column_count):
-        self.sheet = sheet
-        self.letters = [xl_col_to_name(column) for column in range(column_count)]
-        sheet._write_single_row(1)  # the header (row 0) goes out: the records follow it
-
-    def add(self, row_number, cells):
-        """``cells``: (column, kind, value, format) for the non-empty cells, in column order."""
-        line = [f'<row r="{row_number + 1}">']
-        for column, kind, value, cell_format in cells:
-            reference = f"{self.letters[column]}{row_number + 1}"
-            if kind == "s":
-                line.append(_inline_string(reference, value))
-            else:
-                if kind == "d":
-                    value = datetime_to_excel_datetime(value, False, False)
-                style = f' s="{cell_format._get_xf_index()}"' if cell_format else ""
-                line.append(f'<c r="{reference}"{style}><v>{value:.16G}</v></c>')
-        line.append("</row>")
-        self.sheet.fh.write("".join(line))
-
-    def close(self, last_row):
-        if last_row:
-            self.sheet._check_dimensions(last_row, len(self.letters) - 1)
-            self.sheet.previous_row = last_row
+from .xlsx_rows import RecordRows
 
 
 class FsmaRecordsXlsx(models.AbstractModel):
@@ -128,7 +72,7 @@ class FsmaRecordsXlsx(models.AbstractModel):
             sheet.write_string(0, column, title, bold)
         sheet.freeze_panes(1, 0)
         events = self._events()
-        records = _RecordRows(sheet, len(columns))
+        records = RecordRows(sheet, len(columns))
         row_number = 0
         for row_number, row in enumerate(rows, start=1):
             (
@@ -166,7 +110,7 @@ class FsmaRecordsXlsx(models.AbstractModel):
             cells.append((7, "n", quantity, quantity_format))
             cells += [(column, "s", value, None) for column, value in texts[4:] if value]
             records.add(row_number, cells)
-        records.close(row_number)
+        records.close()
         sheet.autofilter(0, 0, max(row_number, 1), len(columns) - 1)
         about = workbook.add_worksheet(self.env._("Request"))
         about.set_column(0, 0, 18)

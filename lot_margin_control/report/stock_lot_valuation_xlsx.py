@@ -6,6 +6,7 @@ import xlsxwriter
 from odoo import api, models
 
 from .stock_lot_valuation_report import EXPIRY_BUCKETS
+from .xlsx_rows import RecordRows
 
 # (key, width, kind) of the "By Lot" sheet, the report's list view.
 LOT_COLUMNS = [
@@ -149,34 +150,35 @@ class StockLotValuationXlsx(models.AbstractModel):
         columns = [(col, key, kind, labels.get(key)) for col, (key, _width, kind) in enumerate(LOT_COLUMNS)]
         number_formats = {kind: formats[kind] for kind in ("integer", "quantity", "money", "percent")}
         date_format = formats["date"]
-        write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
-        detail_row = {"level": 1}  # grouped under its category's subtotal
+        # detail rows as whole XML rows (xlsx_rows.RecordRows), grouped under their category's subtotal
+        records = RecordRows(sheet, len(LOT_COLUMNS))
         row_index = 0
         group_start = 1
         totals = {col: 0.0 for col in money_columns}
         grand = {col: 0.0 for col in money_columns}
         for position, data in enumerate(rows):
             row_index += 1
-            sheet.set_row(row_index, None, None, detail_row)
-            # typed writes, empty cells left out: 100k rows must stream fast
+            cells = []  # empty cells left out
             for col, key, kind, field_labels in columns:
                 value = data[key]
                 if kind == "text":
                     if value:
-                        write_string(row_index, col, value)
+                        cells.append((col, "s", value, None))
                 elif kind == "selection":
                     if value:
-                        write_string(row_index, col, field_labels[value])
+                        cells.append((col, "s", field_labels[value], None))
                 elif kind == "date":
                     if value:
-                        write_datetime(row_index, col, value, date_format)
+                        cells.append((col, "d", value, date_format))
                 elif value is not None and (value or kind != "percent"):
-                    write_number(row_index, col, value, number_formats[kind])
+                    cells.append((col, "n", value, number_formats[kind]))
+            records.add(row_index, cells, outline_level=1)
             totals[value_col] += data["value"]
             totals[exposure_col] += data["markdown_exposure"]
             last_of_category = position + 1 == len(rows) or rows[position + 1]["category"] != data["category"]
             if last_of_category:
                 row_index += 1
+                records.before_usual_row(row_index)
                 sheet.write_string(
                     row_index,
                     0,
@@ -188,6 +190,7 @@ class StockLotValuationXlsx(models.AbstractModel):
                     grand[col] += totals[col]
                     totals[col] = 0.0
                 group_start = row_index + 1
+        records.close()
         last_detail_row = max(row_index, 1)
         sheet.autofilter(0, 0, last_detail_row, len(LOT_COLUMNS) - 1)
         row_index += 1

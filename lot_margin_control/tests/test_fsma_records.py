@@ -9,8 +9,8 @@ import xlsxwriter
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from ..report.fsma_records_xlsx import _RecordRows
 from ..report.streaming import stream_rows
+from ..report.xlsx_rows import RecordRows
 from .test_recall import RecallCommon
 
 
@@ -280,13 +280,13 @@ class TestFsmaRecords(RecallCommon):
             sheet.write_string(0, 0, "header")
             last = len(texts)
             if fast:
-                rows = _RecordRows(sheet, last + 3)
+                rows = RecordRows(sheet, last + 3)
                 for row in (1, 2):
                     cells = [(column, "s", text, None) for column, text in enumerate(texts)]
                     cells += [(last, "d", moment, date_format), (last + 1, "n", 1234.5678, quantity_format)]
                     cells += [(last + 2, "n", row / 3, None)]
                     rows.add(row, cells)
-                rows.close(2)
+                rows.close()
             else:
                 for row in (1, 2):
                     for column, text in enumerate(texts):
