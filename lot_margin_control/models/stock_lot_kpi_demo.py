@@ -23,6 +23,8 @@ MARKDOWN_SALE_AT = 0.4
 SCRAP_AT = 0.7
 COUNT_AT = 0.95
 REAL_RECALL_MONTHS = (4, 0)
+# The share of delivery lines whose lot the picker scanned, a year ago and this month.
+SCAN_SHARE_FIRST, SCAN_SHARE_LAST = 0.55, 0.95
 # Transfers and scraps are made without a creation message or field tracking in their chatter.
 QUIET = {"tracking_disable": True, "mail_create_nolog": True}
 
@@ -219,16 +221,51 @@ class DemoHistory:
         pickings = self.env["stock.picking"].concat(*(round_pickings for _when, _index, round_pickings in by_round))
         pickings.action_confirm()
         pickings.action_assign()
+        switched = {}
         for _when, index, round_pickings in by_round:
             # a picker takes a later lot than the one FEFO reserved, about twice a month
             if index == 1 and months_ago % 3 != 2:
-                self._override(round_pickings)
+                switched.update(self._override(round_pickings))
         self._validate(pickings.filtered(lambda picking: picking.move_ids.move_line_ids))
         for when, _index, round_pickings in by_round:
-            self._date_pickings(round_pickings.filtered(lambda picking: picking.state == "done"), when)
+            done = round_pickings.filtered(lambda picking: picking.state == "done")
+            self._date_pickings(done, when)
+            self._scan(done, switched, months_ago, when)
         (pickings - pickings.filtered(lambda picking: picking.state == "done")).action_cancel()
 
+    def _scan(self, pickings, switched, months_ago, when):
+        """The pickers' scans of the lots they took: handheld scanners reach more of the lines month
+        by month (Scan Coverage's trend); a lot taken instead of the one directed is a switch
+        (Picking Accuracy's misses). Recorded as the scan screen records them (stock.lot.scan)."""
+        share = SCAN_SHARE_FIRST + (SCAN_SHARE_LAST - SCAN_SHARE_FIRST) * (HISTORY_MONTHS - months_ago) / HISTORY_MONTHS
+        lines = pickings.move_ids.move_line_ids.filtered(
+            lambda line: line.lot_id and (line in switched or self.rng.random() < share)
+        )
+        if not lines:
+            return
+        lines.write({"lot_scanned": True})
+        scans = self.env["stock.lot.scan"].create(
+            [
+                {
+                    "picking_id": line.picking_id.id,
+                    "move_line_id": line.id,
+                    "lot_id": line.lot_id.id,
+                    "directed_lot_id": switched[line].id if line in switched else False,
+                    "product_id": line.product_id.id,
+                    "quantity": line.quantity,
+                    "barcode": line.lot_id.name,
+                    "result": "switched" if line in switched else "confirmed",
+                    "user_id": self.env.uid,
+                    "company_id": line.company_id.id,
+                }
+                for line in lines
+            ]
+        )
+        self._record("stock_lot_scan", "date", scans.ids, when)
+
     def _override(self, pickings):
+        """Give a later lot to the first butter line of ``pickings``; returns {line: the lot FEFO directed}."""
+        switched = {}
         for line in pickings.move_ids.filtered(lambda move: move.product_id == self.butter).move_line_ids[:1]:
             later = (
                 self.env["stock.quant"]
@@ -244,7 +281,9 @@ class DemoHistory:
                 .filtered(lambda quant, line=line: quant.quantity - quant.reserved_quantity >= line.quantity)[:1]
             )
             if later:
+                switched[line] = line.lot_id
                 line.lot_id = later.lot_id
+        return switched
 
     def _markdown_sale(self, when):
         """Corner Deli buys a near-date juice lot at its markdown (the lot chosen on the order line)."""
