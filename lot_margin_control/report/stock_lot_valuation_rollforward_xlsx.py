@@ -5,6 +5,7 @@ import xlsxwriter
 from odoo import api, models
 
 from .stock_lot_valuation_rollforward import FLOWS
+from .xlsx_rows import RecordRows
 
 # (key, width, kind) of the "Roll-forward" sheet: the list view's columns.
 TEXT_COLUMNS = [("category", 26, "text"), ("product", 34, "text"), ("lot", 18, "text"), ("uom", 8, "text")]
@@ -88,26 +89,29 @@ class StockLotValuationRollforwardXlsx(models.AbstractModel):
         titles, basis = self._titles()
         self._write_header(sheet, COLUMNS, titles, formats)
         money_columns = {key: col for col, (key, _width, kind) in enumerate(COLUMNS) if kind == "money"}
-        detail_row = {"level": 1}
+        # detail rows as whole XML rows (xlsx_rows.RecordRows), grouped under their category's subtotal
+        records = RecordRows(sheet, len(COLUMNS))
         row_index, group_start = 0, 1
         totals = dict.fromkeys(MONEY_KEYS, 0.0)
         grand = dict.fromkeys(MONEY_KEYS, 0.0)
         for position, data in enumerate(rows):
             row_index += 1
-            sheet.set_row(row_index, None, None, detail_row)
+            cells = []
             for col, (key, _width, kind) in enumerate(COLUMNS):
                 value = data[key]
                 if kind == "text":
                     if value:
-                        sheet.write_string(row_index, col, value)
+                        cells.append((col, "s", value, None))
                 elif kind == "selection":
-                    sheet.write_string(row_index, col, basis[value])
+                    cells.append((col, "s", basis[value], None))
                 elif value:
-                    sheet.write_number(row_index, col, value, formats[kind])
+                    cells.append((col, "n", value, formats[kind]))
+            records.add(row_index, cells, outline_level=1)
             for key in MONEY_KEYS:
                 totals[key] += data[key]
             if position + 1 == len(rows) or rows[position + 1]["category"] != data["category"]:
                 row_index += 1
+                records.before_usual_row(row_index)
                 label = self.env._("Total %(category)s", category=data["category"] or "")
                 sheet.write_string(row_index, 0, label, formats["total_label"])
                 for key, col in money_columns.items():
@@ -117,6 +121,7 @@ class StockLotValuationRollforwardXlsx(models.AbstractModel):
                     grand[key] += totals[key]
                     totals[key] = 0.0
                 group_start = row_index + 1
+        records.close()
         sheet.autofilter(0, 0, max(row_index, 1), len(COLUMNS) - 1)
         row_index += 1
         sheet.write_string(row_index, 0, self.env._("Grand Total"), formats["total_label"])

@@ -114,6 +114,10 @@ class TestRollforwardWizard(ValuationCommon):
         self.assertEqual(len(detail), len(rows))
         self.assertEqual(len(subtotals), len(self.products.categ_id))
         self.assertEqual(lines[-1][0], "Grand Total")
+        # detail rows grouped (outline level 1) under their subtotal, which is not
+        first_subtotal = next(index for index, line in enumerate(lines) if not line[1]) + 2
+        self.assertEqual(sheet.row_dimensions[2].outline_level, 1)
+        self.assertEqual(sheet.row_dimensions[first_subtotal].outline_level, 0)
         for title, key in (("Closing Value", "closing_value"), ("Deliveries (COGS)", "delivery_value")):
             column = header.index(title)
             self.assertAlmostEqual(lines[-1][column], sum(row[key] for row in rows), places=2)
