@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -89,6 +90,17 @@ def run_script(script, *args, env=None, timeout=120):
 
 
 TEST_DB = os.environ.get("LMC_TEST_DB", "lmc_test")
+
+
+def stop_server(process):
+    """Stop an ``odoo-bin`` started in its own session: gracefully, else its whole process group."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def free_port():

@@ -10,7 +10,6 @@ replication). Skipped only where a replica cannot be made (not root, no Debian P
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from datetime import date, timedelta
@@ -18,7 +17,7 @@ from datetime import date, timedelta
 import psycopg2
 import pytest
 import requests
-from lmc_helpers import ODOO_CONF, ODOO_SRC, PYTHON, REPO_ROOT, TEST_DB, free_port
+from lmc_helpers import ODOO_CONF, ODOO_SRC, PYTHON, REPO_ROOT, TEST_DB, free_port, stop_server
 
 REPLICA_PORT = int(os.environ.get("LMC_REPLICA_PORT", "5433"))
 KPI_QUERY = "%JOIN stock_lot_count count%"
@@ -90,11 +89,7 @@ def server(replica, tmp_path_factory):
     try:
         yield {"url": url, "log": log_path}
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_server(process)
 
 
 def _session(server):

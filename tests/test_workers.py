@@ -5,7 +5,6 @@ once and stay up: in a venv where gevent's plugins cannot be resolved through
 pkg_resources it crash-looped several times a second (issue 11, point 8).
 """
 
-import os
 import signal
 import socket
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import websocket
-from lmc_helpers import ODOO_CONF, ODOO_SRC, PYTHON, TEST_DB, free_port
+from lmc_helpers import ODOO_CONF, ODOO_SRC, PYTHON, TEST_DB, free_port, stop_server
 
 OBSERVE_SECONDS = 10
 STARTUP_TIMEOUT = 90
@@ -90,13 +89,7 @@ def prefork_server(tmp_path):
     try:
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_server(process)
 
 
 def _log(server):
