@@ -244,20 +244,16 @@ class DemoHistory:
         if not lines:
             return
         lines.write({"lot_scanned": True})
-        scans = self.env["stock.lot.scan"].create(
+        Scan = self.env["stock.lot.scan"]
+        scans = Scan.create(
             [
-                {
-                    "picking_id": line.picking_id.id,
-                    "move_line_id": line.id,
-                    "lot_id": line.lot_id.id,
-                    "directed_lot_id": switched[line].id if line in switched else False,
-                    "product_id": line.product_id.id,
-                    "quantity": line.quantity,
-                    "barcode": line.lot_id.name,
-                    "result": "switched" if line in switched else "confirmed",
-                    "user_id": self.env.uid,
-                    "company_id": line.company_id.id,
-                }
+                Scan._values(
+                    line.picking_id,
+                    "switched" if line in switched else "confirmed",
+                    line.lot_id.name,
+                    line=line,
+                    directed_lot=switched.get(line),
+                )
                 for line in lines
             ]
         )

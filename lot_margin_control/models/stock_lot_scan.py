@@ -65,23 +65,23 @@ class StockLotScan(models.Model):
     @api.model
     def _record(self, picking, result, barcode, lot=None, line=None, product=None, reason=False, directed_lot=None):
         """Keep one scan of ``picking``; the scanner need not be allowed to write the log itself."""
+        values = self._values(picking, result, barcode, lot, line, product, reason, directed_lot)
+        return self.sudo().create(values).sudo(False)
+
+    @api.model
+    def _values(self, picking, result, barcode, lot=None, line=None, product=None, reason=False, directed_lot=None):
+        """The values of one scan of ``picking`` (``_record``; the demo history makes many at once)."""
         line = line or self.env["stock.move.line"]
-        return (
-            self.sudo()
-            .create(
-                {
-                    "picking_id": picking.id,
-                    "move_line_id": line.id,
-                    "lot_id": (lot or line.lot_id).id,
-                    "directed_lot_id": directed_lot.id if directed_lot else False,
-                    "product_id": (product or (lot and lot.product_id) or line.product_id).id,
-                    "quantity": line.quantity if line else 0.0,
-                    "barcode": (barcode or "")[:256],
-                    "result": result,
-                    "reason": reason,
-                    "user_id": self.env.uid,
-                    "company_id": picking.company_id.id,
-                }
-            )
-            .sudo(False)
-        )
+        return {
+            "picking_id": picking.id,
+            "move_line_id": line.id,
+            "lot_id": (lot or line.lot_id).id,
+            "directed_lot_id": directed_lot.id if directed_lot else False,
+            "product_id": (product or (lot and lot.product_id) or line.product_id).id,
+            "quantity": line.quantity if line else 0.0,
+            "barcode": (barcode or "")[:256],
+            "result": result,
+            "reason": reason,
+            "user_id": self.env.uid,
+            "company_id": picking.company_id.id,
+        }
