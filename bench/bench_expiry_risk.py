@@ -3,14 +3,20 @@
 Ours: ``stock.lot._refresh_expiry_risk(now=...)``, what the daily cron (and the
 *Refresh* button) runs: every lot's demand, FEFO queue ahead, projected unsold
 quantity, sell-out date and value at risk per warehouse, written to the narrow
-``stock_lot_expiry_risk`` table in five queries (lock, temporary positions,
-one upsert).
+``stock_lot_expiry_risk`` table in four queries (the past days' demand summed, lock, session
+settings, one statement).
 
 Core peer: what the ORM would do without it: read the quants in internal
 locations of a warehouse, the done customer deliveries and returns in the
 demand window (``search_read``), then compute, per lot and warehouse in Python,
 the same figures (PRODUCT.md §9). It writes nothing: after each peer run its
 numbers are compared with the ones ours stored, lot by lot.
+
+Each run of ours is a transaction of its own and finds the risk table as the previous night's
+refresh left it a day later (committed, the row versions it replaced reclaimed by autovacuum:
+``common.settle``, untimed), as the nightly cron does; the daily demand kept per day
+(``stock.lot.demand.day``) is summed from the dataset's move lines when it is built, as a
+module update sums an existing database's.
 
 Data: the ``expiry_risk`` dataset (n lots of 20 products with stock in WH/Stock,
 10 n done move lines over 180 days). Runs alternate between the anchor A and
@@ -110,7 +116,11 @@ def bench_size(env, n, args):
     lots_in_db = common.lot_count(env)
 
     ours_result = common.measure_refresh_at_two_instants(
-        env, lambda now: len(lot_model._refresh_expiry_risk(now=now)), instants, runs=args.runs
+        env,
+        lambda now: len(lot_model._refresh_expiry_risk(now=now)),
+        instants,
+        runs=args.runs,
+        settle_tables=("stock_lot_expiry_risk",),
     )
 
     def core_setup(i):

@@ -26,10 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg2
+
 import odoo
 import odoo.http
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
+from odoo.tools import SQL
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -188,16 +191,50 @@ def measure(env, fn, *, setup=None, teardown=None, runs=3, warmup=1, memory=Fals
     return measure_interleaved(env, {"only": (fn, setup, teardown)}, runs=runs, warmup=warmup, memory=memory)["only"]
 
 
-def measure_refresh_at_two_instants(env, refresh, instants, *, runs=3):
+def settle(env, tables):
+    """Leave ``tables`` as a day between two nightly refreshes leaves them: the last refresh
+    committed and the row versions it replaced reclaimed (autovacuum's work), so that the next
+    refresh finds the free room its in-place (HOT) updates use, as the nightly cron does.
+
+    A streaming replica with ``hot_standby_feedback`` (scripts/replica.sh) reports the oldest
+    snapshot it still reads every ``wal_receiver_status_interval`` (10 s): until then the
+    primary must keep the versions just replaced, so this waits that long first when a
+    replication slot holds them.
+    """
+    env.cr.commit()
+    env.cr.execute("SELECT 1 FROM pg_replication_slots WHERE xmin IS NOT NULL")
+    if env.cr.fetchone():
+        time.sleep(11)
+    maintain(env.cr.dbname, [SQL("VACUUM (ANALYZE) %s", SQL.identifier(table)) for table in tables])
+
+
+def maintain(db, statements):
+    """Run ``statements`` (VACUUM, ANALYZE: not in a transaction) on a connection of their own."""
+    _name, params = odoo.sql_db.connection_info_for(db)
+    connection = psycopg2.connect(**params)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cr:
+            for statement in statements:
+                cr.execute(statement.code)
+    finally:
+        connection.close()
+
+
+def measure_refresh_at_two_instants(env, refresh, instants, *, runs=3, settle_tables=()):
     """Time ``refresh(now)`` of a set-based refresh, alternating ``instants`` (B, A, B, A, ...).
 
     Every run then has rows to change (the refresh from the other instant), and an
     even number of runs leaves the data at ``instants[1]``, as the caller found it
     (committed). ``refresh`` returns the number of rows it changed, kept as the
-    result's value.
+    result's value. Each run is a transaction of its own, as each nightly refresh is; with
+    ``settle_tables``, each run finds them as the previous night left them (:func:`settle`).
     """
 
     def setup(i):
+        env.cr.commit()
+        if settle_tables:
+            settle(env, settle_tables)
         env.invalidate_all()
         return i
 

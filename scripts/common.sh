@@ -125,8 +125,25 @@ psycopg2.connect(dbname="postgres", connect_timeout=5).close()
 PYEOF
 }
 
+# A read replica made by scripts/replica.sh that is down (e.g. after a restart of the machine)
+# keeps its replication slot on the primary, and with it the oldest row version its queries
+# could read (hot_standby_feedback): the primary's vacuum then reclaims nothing, in any
+# database, and every table bloats. Whenever the primary is needed, an existing replica is
+# started too, so that it streams again and releases what it held.
+wake_replica() {
+    [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null || return 0
+    local version
+    version=$(pg_lsclusters -h 2>/dev/null | awk -v name="${LMC_REPLICA_CLUSTER:-lmc_replica}" \
+        '$2==name && $4 !~ /^online/ {print $1; exit}')
+    if [ -n "$version" ]; then
+        say "Starting the read replica $version/${LMC_REPLICA_CLUSTER:-lmc_replica} (its slot holds back vacuum while it is down)"
+        pg_ctlcluster "$version" "${LMC_REPLICA_CLUSTER:-lmc_replica}" start -- -t 900 >/dev/null 2>&1 \
+            || say "Could not start it: run 'bash scripts/replica.sh' (rebuilds it) or 'bash scripts/replica.sh --drop'."
+    fi
+}
+
 ensure_postgres() {
-    pg_ok && return 0
+    pg_ok && { wake_replica; return 0; }
     local local_pg=0
     case "$PGHOST" in localhost|127.0.0.1|::1|/*) local_pg=1 ;; esac
     if [ $local_pg -eq 1 ] && command -v pg_lsclusters >/dev/null; then
@@ -148,6 +165,7 @@ ensure_postgres() {
         fi
     fi
     pg_ok || die "PostgreSQL is unreachable at $PGHOST:$PGPORT as user $PGUSER. Start it (e.g. 'pg_ctlcluster 15 main start') or set PGHOST/PGPORT/PGUSER/PGPASSWORD."
+    wake_replica
 }
 
 # --- Odoo configuration -------------------------------------------------------------

@@ -18,6 +18,15 @@ class StockLocation(models.Model):
         "deliveries from stock never reach what it holds.",
     )
 
+    def write(self, vals):
+        """A location that changes type or parent may carry past deliveries and returns (its own and
+        its sublocations') to another warehouse or out of demand: the daily demand is summed again
+        from the move lines (stock.lot.demand.day; a rare administrator's change)."""
+        result = super().write(vals)
+        if {"usage", "location_id"} & set(vals):
+            self.env["stock.lot.demand.day"]._rebuild()
+        return result
+
     def _is_lot_quarantine_location(self):
         """True when this location or one of its parents is a quarantine location."""
         self.ensure_one()

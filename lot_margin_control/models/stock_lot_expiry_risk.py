@@ -213,41 +213,62 @@ class StockLot(models.Model):
         warehouse at ``now``, for the products ``product_condition`` keeps (on alias ``line``).
 
         Done move lines from the warehouse's internal locations to customer locations, less those
-        back from customers, dated in ``(now - lot_demand_window_days of their company (the warehouse's),
-        now]``, in the product's unit (``quantity_product_uom``), divided by the window, never
-        below zero. The one definition of demand, for the risk refresh and the purchase warning.
+        back from customers, dated in ``(now - lot_demand_window_days of their company, now]``, in
+        the product's unit (``quantity_product_uom``), divided by the window of the warehouse's
+        company, never below zero. The one definition of demand, for the risk refresh and the
+        purchase warning.
+
+        The window's whole days are read from their daily sums (``stock.lot.demand.day``), its
+        partial first and last days from the move lines themselves (an index range of a day each):
+        the same figure as summing every line of the window, without reading them all.
         """
         return SQL(
             """
-            SELECT flow.product_id, warehouse.id AS warehouse_id,
-                   GREATEST(SUM(CASE WHEN source.usage = 'internal' THEN flow.qty ELSE -flow.qty END), 0)
-                   / MAX(company.lot_demand_window_days) AS daily_qty
+            SELECT flow.product_id, flow.warehouse_id,
+                   GREATEST(SUM(flow.qty), 0) / MAX(company.lot_demand_window_days) AS daily_qty
               FROM (
-                    -- first the lines summed by product and route (a few rows per product)
-                    SELECT line.product_id, line.location_id, line.location_dest_id,
-                           SUM(line.quantity_product_uom) AS qty
-                      FROM stock_move_line line
+                    -- the whole days after the window's first one and before today's
+                    SELECT line.product_id, line.warehouse_id, line.qty
+                      FROM stock_lot_demand_day line
                       JOIN res_company line_company ON line_company.id = line.company_id
-                     WHERE line.state = 'done'
-                       -- the longest window first, on the index (stock.move.line init), then each company's
-                       AND line.date > %(now)s - make_interval(days => (SELECT MAX(lot_demand_window_days)
-                                                                          FROM res_company))
-                       AND line.date > %(now)s - make_interval(days => line_company.lot_demand_window_days)
-                       AND line.date <= %(now)s
-                       AND (line.location_id IN (SELECT id FROM stock_location WHERE usage = 'customer')
-                            OR line.location_dest_id IN (SELECT id FROM stock_location WHERE usage = 'customer'))
+                     WHERE line.day > (%(now)s - make_interval(days => line_company.lot_demand_window_days))::date
+                       AND line.day < %(now)s::date
                        AND %(product_condition)s
-                     GROUP BY line.product_id, line.location_id, line.location_dest_id
+                    UNION ALL
+                    -- the rest of the window's first day, and today up to now, from the lines
+                    SELECT line.product_id, line.warehouse_id, line.qty
+                      FROM (
+                            SELECT line.product_id, line.company_id, line.date,
+                                   CASE WHEN source.usage = 'internal' THEN source.warehouse_id
+                                        ELSE destination.warehouse_id END AS warehouse_id,
+                                   CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
+                                        ELSE -line.quantity_product_uom END AS qty
+                              FROM stock_move_line line
+                              JOIN stock_location source ON source.id = line.location_id
+                              JOIN stock_location destination ON destination.id = line.location_dest_id
+                             WHERE line.state = 'done'
+                               -- every company's partial first day (its bounds on the index), and today
+                               AND ((line.date > %(now)s - make_interval(
+                                         days => (SELECT MAX(lot_demand_window_days) FROM res_company))
+                                     AND line.date < (%(now)s - make_interval(
+                                         days => (SELECT MIN(lot_demand_window_days) FROM res_company)))::date + 1)
+                                    OR (line.date >= %(now)s::date AND line.date <= %(now)s))
+                               AND ((source.usage = 'internal' AND destination.usage = 'customer'
+                                     AND source.warehouse_id IS NOT NULL)
+                                    OR (source.usage = 'customer' AND destination.usage = 'internal'
+                                        AND destination.warehouse_id IS NOT NULL))
+                               AND %(product_condition)s
+                           ) line
+                      JOIN res_company line_company ON line_company.id = line.company_id
+                     CROSS JOIN LATERAL (
+                         SELECT %(now)s - make_interval(days => line_company.lot_demand_window_days) AS start
+                     ) window_
+                     WHERE (line.date > window_.start AND line.date < window_.start::date + 1)
+                        OR (line.date >= %(now)s::date AND line.date <= %(now)s)
                    ) flow
-              JOIN stock_location source ON source.id = flow.location_id
-              JOIN stock_location destination ON destination.id = flow.location_dest_id
-              JOIN stock_warehouse warehouse
-                ON warehouse.id = CASE WHEN source.usage = 'internal' THEN source.warehouse_id
-                                       ELSE destination.warehouse_id END
+              JOIN stock_warehouse warehouse ON warehouse.id = flow.warehouse_id
               JOIN res_company company ON company.id = warehouse.company_id
-             WHERE (source.usage = 'internal' AND destination.usage = 'customer')
-                OR (source.usage = 'customer' AND destination.usage = 'internal')
-             GROUP BY flow.product_id, warehouse.id
+             GROUP BY flow.product_id, flow.warehouse_id
             """,
             now=now,
             product_condition=product_condition,
@@ -257,8 +278,7 @@ class StockLot(models.Model):
     @api.readonly
     def _get_daily_demand(self, products, warehouse):
         """``{product: daily quantity}`` of ``products`` from ``warehouse`` now (see ``_sql_daily_demand``)."""
-        self.env["stock.move.line"].flush_model(["state", "quantity_product_uom", "date", "product_id"])
-        self.env["res.company"].flush_model(["lot_demand_window_days"])
+        self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
                 "SELECT product_id, daily_qty FROM (%s) demand WHERE warehouse_id = %s",

@@ -17,6 +17,14 @@ class StockMove(models.Model):
 
     _inherit = "stock.move"
 
+    def _action_done(self, cancel_backorder=False):
+        """The lines validated now count in the daily demand (stock.lot.demand.day)."""
+        done_moves = super()._action_done(cancel_backorder=cancel_backorder)
+        self.env["stock.lot.demand.day"]._add_lines(
+            done_moves.move_line_ids.filtered(lambda line: line.state == "done")
+        )
+        return done_moves
+
     def _get_lot_gate(self):
         """Lots this move may take, as a ``LotGate``; None means any lot.
 

@@ -4,6 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import index_exists
 
 from .stock_location import QUARANTINE_RECEIPT_PUTAWAY
+from .stock_lot_demand_day import DEMAND_LINE_FIELDS
 
 
 class StockMoveLine(models.Model):
@@ -77,10 +78,18 @@ class StockMoveLine(models.Model):
     def create(self, vals_list):
         lines = super().create(vals_list)
         lines._check_lot_gate()
+        # a line added to a validated operation is done at once (stock.move._action_done counts the others)
+        self.env["stock.lot.demand.day"]._add_lines(lines.filtered(lambda line: line.state == "done"))
         return lines
 
     def write(self, vals):
+        # a done line whose quantity, product, places, date or company change: its old figures go out
+        # of the daily demand, its new ones come in
+        done = self.filtered(lambda line: line.state == "done") if DEMAND_LINE_FIELDS & set(vals) else self.browse()
+        demand = self.env["stock.lot.demand.day"]
+        demand._add_lines(done, sign=-1)
         result = super().write(vals)
+        demand._add_lines(done.exists())
         if {"lot_id", "move_id", "location_id", "location_dest_id"} & set(vals):
             self._check_lot_gate()
         if vals.get("lot_id"):

@@ -140,15 +140,15 @@ class StockLotExpiryRisk(models.Model):
     @api.model
     def _refresh(self, now):
         """Recompute every row at ``now`` (PRODUCT.md §9); returns the ids of the lots whose risk
-        changed. Seven queries whatever the data size:
+        changed. Four queries whatever the data size:
 
         1. a lock that queues concurrent refreshes (readers are not blocked);
-        2. no JIT and more sort memory for this transaction;
-        3-5. the positions (lot, warehouse, quantity, dates, demand) in a temporary table,
-           analysed, so that the planner joins 100,000 rows with the right strategy;
-        6. the figures of every position in a second temporary table;
-        7. one statement that updates the rows whose figures moved (a hash join on the key, not a
-           conflict probe per row), inserts new positions and deletes those no longer on hand.
+        2. the past days' demand summed into one row per key (``stock.lot.demand.day._compact``);
+        3. no JIT and more sort memory for this transaction;
+        4. one statement: the positions (lot, warehouse, quantity on hand) and their figures,
+           joined in full to the stored rows (hash joins: 100,000 rows each side), then the rows
+           whose figures moved updated in place (by their physical address, which no one else can
+           change while the lock is held), new positions inserted, rows no longer on hand deleted.
 
         - on hand: the lot's quants in internal locations of a warehouse, per warehouse;
         - demand: the product's daily demand from that warehouse (``stock.lot._sql_daily_demand``);
@@ -158,45 +158,39 @@ class StockLotExpiryRisk(models.Model):
         - unsold: ``qty - clamp(demand * days_left - ahead, 0, qty)`` for lots with an expiration
           date (all of it once expired or without demand), none for lots without one;
         - unit cost: from the valuation layers (``_sql_unit_cost``), in the company's currency.
+
+        Quantities are computed in double precision, as the ORM holds them (a fifth of the time
+        of numeric arithmetic over 100,000 rows); money is rounded in numeric, to the currency.
         """
         lot_model = self.env["stock.lot"]
         self.env.flush_all()
         cr = self.env.cr
+        # LOCK takes no snapshot: a refresh that waited here reads what the one before it wrote
         cr.execute("LOCK TABLE stock_lot_expiry_risk IN SHARE ROW EXCLUSIVE MODE")
+        self.env["stock.lot.demand.day"]._compact(now.date())
         self.env["stock.lot.bulk.read.mixin"]._tune_bulk_session()
-        cr.execute("DROP TABLE IF EXISTS lmc_expiry_risk_position, lmc_expiry_risk_computed")
-        cr.execute(
+        figures = SQL(", ").join(SQL.identifier(column) for column in RISK_COLUMNS)
+        new_figures = SQL(", ").join(SQL.identifier("new", column) for column in RISK_COLUMNS)
+        rows = self.env.execute_query(
             SQL(
                 """
-                CREATE TEMPORARY TABLE lmc_expiry_risk_position ON COMMIT DROP AS
-                SELECT on_hand.lot_id, on_hand.warehouse_id, on_hand.qty, lot.product_id, warehouse.company_id,
-                       lot.quality_state, lot.expiration_date,
-                       COALESCE(lot.removal_date, lot.expiration_date) AS fefo_date,
-                       %(days_left)s AS days_left,
-                       COALESCE(demand.daily_qty, 0) AS daily_qty
-                  FROM (SELECT quant.lot_id, location.warehouse_id, SUM(quant.quantity) AS qty
-                          FROM stock_quant quant
-                          JOIN stock_location location ON location.id = quant.location_id
-                         WHERE location.usage = 'internal' AND location.warehouse_id IS NOT NULL
-                           AND quant.lot_id IS NOT NULL
-                         GROUP BY quant.lot_id, location.warehouse_id
-                        HAVING SUM(quant.quantity) > 0) on_hand
-                  JOIN stock_lot lot ON lot.id = on_hand.lot_id
-                  JOIN stock_warehouse warehouse ON warehouse.id = on_hand.warehouse_id
-                  LEFT JOIN (%(demand)s) demand ON demand.product_id = lot.product_id
-                                               AND demand.warehouse_id = on_hand.warehouse_id
-                """,
-                days_left=lot_model._sql_days_left(now, "lot"),
-                demand=lot_model._sql_daily_demand(now, SQL("TRUE")),
-            )
-        )
-        cr.execute("ANALYZE lmc_expiry_risk_position")
-        cr.execute(
-            SQL(
-                """
-                CREATE TEMPORARY TABLE lmc_expiry_risk_computed ON COMMIT DROP AS
-                WITH queue AS (
-                    SELECT position.*,
+                WITH position AS (
+                    -- joined before summing: the planner then knows it joins 100,000 rows
+                    SELECT lot.id AS lot_id, location.warehouse_id, SUM(quant.quantity) AS quantity,
+                           SUM(quant.quantity)::float8 AS qty, lot.product_id, warehouse.company_id,
+                           lot.quality_state, lot.expiration_date,
+                           COALESCE(lot.removal_date, lot.expiration_date) AS fefo_date,
+                           %(days_left)s AS days_left
+                      FROM stock_quant quant
+                      JOIN stock_lot lot ON lot.id = quant.lot_id
+                      JOIN stock_location location ON location.id = quant.location_id
+                      JOIN stock_warehouse warehouse ON warehouse.id = location.warehouse_id
+                     WHERE location.usage = 'internal'
+                     GROUP BY lot.id, location.warehouse_id, warehouse.company_id
+                    HAVING SUM(quant.quantity) > 0
+                ), queue AS (
+                    SELECT position.*, COALESCE(demand.daily_qty, 0) AS demand_daily_qty,
+                           COALESCE(demand.daily_qty, 0)::float8 AS daily_qty,
                            COALESCE(SUM(CASE WHEN position.quality_state = 'released'
                                               AND (position.expiration_date IS NULL
                                                    OR position.expiration_date > %(now)s)
@@ -204,78 +198,82 @@ class StockLotExpiryRisk(models.Model):
                                     OVER (PARTITION BY position.product_id, position.warehouse_id
                                               ORDER BY position.fefo_date NULLS LAST, position.lot_id
                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ahead_qty
-                      FROM lmc_expiry_risk_position position
+                      FROM position
+                      LEFT JOIN (%(demand)s) demand ON demand.product_id = position.product_id
+                                                   AND demand.warehouse_id = position.warehouse_id
                 ), cost AS MATERIALIZED (
                     %(cost)s
-                )
-                SELECT queue.lot_id, queue.warehouse_id, queue.product_id, tmpl.categ_id, queue.company_id,
-                       company.currency_id, tmpl.uom_id, queue.expiration_date, queue.quality_state,
-                       queue.qty AS quantity, queue.daily_qty AS demand_daily_qty, queue.ahead_qty AS fefo_ahead_qty,
-                       unsold.qty AS projected_unsold_qty,
-                       ROUND(unsold.qty / queue.qty, 4) AS projected_unsold_ratio,
-                       CASE WHEN queue.daily_qty > 0
-                            THEN (%(now)s + make_interval(secs => (
-                                     (queue.ahead_qty + queue.qty) / queue.daily_qty * 86400)::float8))::date
-                       END AS projected_sellout_date,
-                       unit.cost AS unit_cost,
-                       ROUND(unsold.qty * unit.cost / currency.rounding) * currency.rounding AS expiry_value_at_risk
-                  FROM queue
-                  JOIN product_product product ON product.id = queue.product_id
-                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                  JOIN res_company company ON company.id = queue.company_id
-                  JOIN res_currency currency ON currency.id = company.currency_id
-                  LEFT JOIN cost lot_cost ON lot_cost.lot_id = queue.lot_id
-                                         AND lot_cost.company_id = queue.company_id
-                  LEFT JOIN cost product_cost ON product_cost.lot_id IS NULL
-                                             AND product_cost.product_id = queue.product_id
-                                             AND product_cost.company_id = queue.company_id
-                  CROSS JOIN LATERAL (
-                      SELECT CASE WHEN queue.expiration_date IS NULL THEN 0
-                                  ELSE queue.qty - LEAST(GREATEST(queue.daily_qty * queue.days_left
-                                                                  - queue.ahead_qty, 0), queue.qty)
-                             END AS qty
-                  ) unsold
-                  CROSS JOIN LATERAL (
-                      SELECT COALESCE(lot_cost.unit_cost, product_cost.unit_cost,
-                                      (product.standard_price ->> queue.company_id::text)::numeric, 0) AS cost
-                  ) unit
-                """,
-                now=now,
-                cost=self._sql_unit_cost(),
-            )
-        )
-        figures = SQL(", ").join(SQL.identifier(column) for column in RISK_COLUMNS)
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH updated AS (
-                    -- rows whose figures moved, by one hash join (no per-row conflict probe)
+                ), new AS (
+                    SELECT queue.lot_id, queue.warehouse_id, queue.product_id, tmpl.categ_id, queue.company_id,
+                           company.currency_id, tmpl.uom_id, queue.expiration_date, queue.quality_state,
+                           queue.quantity, queue.demand_daily_qty,
+                           -- stored as numeric: compared with the stored figures as they are stored
+                           queue.ahead_qty::numeric AS fefo_ahead_qty,
+                           unsold.qty::numeric AS projected_unsold_qty,
+                           ROUND((unsold.qty / queue.qty)::numeric, 4) AS projected_unsold_ratio,
+                           CASE WHEN queue.daily_qty > 0
+                                THEN (%(now)s + make_interval(secs => (
+                                         (queue.ahead_qty + queue.qty) / queue.daily_qty * 86400)))::date
+                           END AS projected_sellout_date,
+                           unit.cost AS unit_cost,
+                           ROUND(unsold.qty::numeric * unit.cost / currency.rounding) * currency.rounding
+                               AS expiry_value_at_risk
+                      FROM queue
+                      JOIN product_product product ON product.id = queue.product_id
+                      JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                      JOIN res_company company ON company.id = queue.company_id
+                      JOIN res_currency currency ON currency.id = company.currency_id
+                      LEFT JOIN cost lot_cost ON lot_cost.lot_id = queue.lot_id
+                                             AND lot_cost.company_id = queue.company_id
+                      LEFT JOIN cost product_cost ON product_cost.lot_id IS NULL
+                                                 AND product_cost.product_id = queue.product_id
+                                                 AND product_cost.company_id = queue.company_id
+                     CROSS JOIN LATERAL (
+                          SELECT CASE WHEN queue.expiration_date IS NULL THEN 0::float8
+                                      ELSE queue.qty - LEAST(GREATEST(queue.daily_qty * queue.days_left
+                                                                      - queue.ahead_qty, 0), queue.qty)
+                                 END AS qty
+                      ) unsold
+                     CROSS JOIN LATERAL (
+                          SELECT COALESCE(lot_cost.unit_cost, product_cost.unit_cost,
+                                          (product.standard_price ->> queue.company_id::text)::numeric, 0) AS cost
+                      ) unit
+                ), computed AS MATERIALIZED (
+                    -- beside each position its stored row (none: a new position), and the stored
+                    -- rows no longer on hand (lot_id NULL: to delete)
+                    SELECT new.*, risk.ctid AS risk_ctid, risk.lot_id AS risk_lot_id,
+                           new.lot_id IS NOT NULL AND risk.id IS NOT NULL
+                           AND (%(old_figures)s) IS DISTINCT FROM (%(new_figures)s) AS moved
+                      FROM new
+                      FULL JOIN stock_lot_expiry_risk risk
+                        ON risk.lot_id = new.lot_id AND risk.warehouse_id = new.warehouse_id
+                ), updated AS (
                     UPDATE stock_lot_expiry_risk risk
                        SET (%(figures)s, refreshed_at) = (%(new_figures)s, %(now)s)
-                      FROM lmc_expiry_risk_computed new
-                     WHERE new.lot_id = risk.lot_id AND new.warehouse_id = risk.warehouse_id
-                       AND (%(old_figures)s) IS DISTINCT FROM (%(new_figures)s)
+                      FROM computed new
+                     WHERE new.moved AND risk.ctid = new.risk_ctid
                     RETURNING risk.lot_id
                 ), inserted AS (
                     INSERT INTO stock_lot_expiry_risk (lot_id, warehouse_id, %(figures)s, refreshed_at)
                     SELECT new.lot_id, new.warehouse_id, %(new_figures)s, %(now)s
-                      FROM lmc_expiry_risk_computed new
-                     WHERE NOT EXISTS (SELECT 1 FROM stock_lot_expiry_risk old
-                                        WHERE old.lot_id = new.lot_id AND old.warehouse_id = new.warehouse_id)
+                      FROM computed new
+                     WHERE new.risk_ctid IS NULL
                     RETURNING lot_id
                 ), deleted AS (
                     DELETE FROM stock_lot_expiry_risk risk
-                     WHERE NOT EXISTS (SELECT 1 FROM lmc_expiry_risk_position position
-                                        WHERE position.lot_id = risk.lot_id
-                                          AND position.warehouse_id = risk.warehouse_id)
+                     USING computed gone
+                     WHERE gone.lot_id IS NULL AND risk.ctid = gone.risk_ctid
                     RETURNING risk.lot_id
                 )
                 SELECT lot_id FROM updated UNION SELECT lot_id FROM inserted UNION SELECT lot_id FROM deleted
                 """,
-                figures=figures,
-                new_figures=SQL(", ").join(SQL.identifier("new", column) for column in RISK_COLUMNS),
-                old_figures=SQL(", ").join(SQL.identifier("risk", column) for column in RISK_COLUMNS),
                 now=now,
+                days_left=lot_model._sql_days_left(now, "lot"),
+                demand=lot_model._sql_daily_demand(now, SQL("TRUE")),
+                cost=self._sql_unit_cost(),
+                figures=figures,
+                new_figures=new_figures,
+                old_figures=SQL(", ").join(SQL.identifier("risk", column) for column in RISK_COLUMNS),
             )
         )
         self.invalidate_model()

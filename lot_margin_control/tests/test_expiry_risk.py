@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import NOW, LotControlCommon
 
@@ -243,6 +244,128 @@ class TestExpiryRisk(LotControlCommon):
         self.assertFalse(lot.risk_warehouse_id)
 
     # ------------------------------------------------------------------
+    # demand summed per day (stock.lot.demand.day) = demand from the move lines
+    # ------------------------------------------------------------------
+    def _demand_from_lines(self):
+        """``{(product_id, warehouse_id): daily qty}`` summed from every done move line of the window,
+        the way demand was read before it was kept per day: the oracle of the daily sums."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT line.product_id,
+                       CASE WHEN source.usage = 'internal' THEN source.warehouse_id ELSE destination.warehouse_id END,
+                       GREATEST(SUM(CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
+                                         ELSE -line.quantity_product_uom END), 0) / MAX(company.lot_demand_window_days)
+                  FROM stock_move_line line
+                  JOIN res_company company ON company.id = line.company_id
+                  JOIN stock_location source ON source.id = line.location_id
+                  JOIN stock_location destination ON destination.id = line.location_dest_id
+                 WHERE line.state = 'done'
+                   AND line.date > %(now)s - make_interval(days => company.lot_demand_window_days)
+                   AND line.date <= %(now)s
+                   AND ((source.usage = 'internal' AND destination.usage = 'customer')
+                        OR (source.usage = 'customer' AND destination.usage = 'internal'))
+                 GROUP BY 1, 2
+                """,
+                now=NOW,
+            )
+        )
+        return {(product, warehouse): float(qty) for product, warehouse, qty in rows if warehouse and qty}
+
+    def _demand(self):
+        self.env.flush_all()
+        rows = self.env.execute_query(self.Lot._sql_daily_demand(NOW, SQL("TRUE")))
+        return {(product, warehouse): float(qty) for product, warehouse, qty in rows if qty}
+
+    def _assert_demand_matches_lines(self):
+        """The kept demand equals the oracle's (both without products of no demand); returns it."""
+        kept, oracle = self._demand(), self._demand_from_lines()
+        self.assertEqual(kept.keys(), oracle.keys())
+        for key, qty in oracle.items():
+            self.assertAlmostEqual(kept[key], qty, places=6, msg=key)
+        return kept
+
+    def _sell_at(self, quantity, instant):
+        picking, _lots = self._sell(quantity)
+        picking.move_ids.move_line_ids.date = instant
+        return picking
+
+    def test_demand_window_edges_to_the_second(self):
+        """The window is (NOW - 10 days, NOW]: its first and last days are partial, to the second."""
+        start = NOW - timedelta(days=10)
+        self._sell_at(1, start)  # the window's open end: out
+        self._sell_at(2, start + timedelta(seconds=1))  # in, on the window's first (partial) day
+        self._sell_at(4, start - timedelta(hours=1))  # the day before the window's first: out
+        self._sell_at(8, start.replace(hour=0))  # the first day, before the window opens: out
+        self._sell_at(16, NOW - timedelta(days=3))  # a whole day: in
+        self._sell_at(32, NOW.replace(hour=0))  # today, midnight: in
+        self._sell_at(64, NOW)  # now: in
+        self._sell_at(128, NOW + timedelta(seconds=1))  # later today: out
+        demand = self._assert_demand_matches_lines()
+        self.assertAlmostEqual(demand[self.product.id, self.warehouse.id], (2 + 16 + 32 + 64) / 10)
+
+    def test_demand_follows_edits_of_done_lines(self):
+        picking = self._sell_at(10, NOW - timedelta(days=2))
+        line = picking.move_ids.move_line_ids
+        self.assertAlmostEqual(self._assert_demand_matches_lines()[self.product.id, self.warehouse.id], 1.0)
+        line.quantity = 6  # corrected on the validated delivery
+        self.assertAlmostEqual(self._assert_demand_matches_lines()[self.product.id, self.warehouse.id], 0.6)
+        line.date = NOW - timedelta(days=20)  # out of the window
+        self.assertFalse(self._assert_demand_matches_lines())
+        line.date = NOW - timedelta(days=1)
+        other = self.env["stock.warehouse"].create({"name": "LMC Demand Moved", "code": "LMCDM"})
+        shelf = self.env["stock.location"].create({"name": "LMC Moving Shelf", "location_id": self.stock.id})
+        line.location_id = shelf  # shipped from a shelf of the same warehouse
+        self.assertAlmostEqual(self._assert_demand_matches_lines()[self.product.id, self.warehouse.id], 0.6)
+        shelf.location_id = other.lot_stock_id  # the shelf moved to another warehouse, its history with it
+        demand = self._assert_demand_matches_lines()
+        self.assertEqual(list(demand), [(self.product.id, other.id)])
+        self.assertEqual(self.env["stock.lot.demand.day"].search_count([("warehouse_id", "=", self.warehouse.id)]), 0)
+
+    def test_demand_per_day_compacts_and_rebuilds_to_the_same_figures(self):
+        delivery, sold_lot = self._sell(20)
+        self._return(delivery, sold_lot, 5)
+        self._sell_at(7, NOW - timedelta(days=4))
+        self._sell_at(3, NOW - timedelta(days=4, hours=5))
+        Day = self.env["stock.lot.demand.day"]
+        before = self._assert_demand_matches_lines()
+        # each validation and correction added rows of its own; the refresh sums past days into one row
+        self.assertGreater(Day.search_count([("day", "<", NOW.date())]), 1)
+        self._refresh()
+        days = Day.search([("day", "<", NOW.date())])
+        self.assertEqual(len(days), 1)
+        self.assertEqual(days.qty, 10)
+        self.assertEqual(self._assert_demand_matches_lines(), before)
+        Day._rebuild()
+        self.assertEqual(self._assert_demand_matches_lines(), before)
+        self.assertAlmostEqual(before[self.product.id, self.warehouse.id], (20 - 5 + 7 + 3) / 10)
+
+    def test_demand_per_day_is_read_only_and_per_company(self):
+        self._sell(10)
+        Day = self.env["stock.lot.demand.day"]
+        row = Day.search([])
+        self.assertEqual(row.qty, 10)
+        stock_user = new_test_user(self.env, login="lmc_demand_stock_user", groups="stock.group_stock_user")
+        self.assertEqual(Day.with_user(stock_user).search([]), row)
+        for attempt in (
+            lambda: row.with_user(stock_user).write({"qty": 1000}),
+            lambda: Day.with_user(stock_user).create({"day": NOW.date(), "qty": 1000}),
+            lambda: row.with_user(stock_user).unlink(),
+        ):
+            with self.assertRaises(AccessError):
+                attempt()
+        other_company = self.env["res.company"].create({"name": "LMC Demand Other Co"})
+        outsider = new_test_user(
+            self.env,
+            login="lmc_demand_outsider",
+            groups="stock.group_stock_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        self.assertFalse(Day.with_user(outsider).search([]))
+
+    # ------------------------------------------------------------------
     # set-based, the cron, who may refresh
     # ------------------------------------------------------------------
     def _refresh_query_count(self):
@@ -260,8 +383,8 @@ class TestExpiryRisk(LotControlCommon):
             self._lot_at(f"RISK-Q{index}", 10, 5 + index)
         with_fifty = self._refresh_query_count()
         self.assertEqual(with_five, with_fifty)
-        # lock, settings, temporary positions (drop, create, analyse), figures, one write
-        self.assertLessEqual(with_fifty, 7)
+        # the past days' demand summed, lock, session settings, one statement (figures and writes)
+        self.assertLessEqual(with_fifty, 4)
 
     def test_daily_cron_refreshes_risk(self):
         self._sell(10)

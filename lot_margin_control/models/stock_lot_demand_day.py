@@ -1,0 +1,149 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# The move line fields a day's demand depends on: writing one of them on a done line moves its
+# quantity from one summary row to another (stock.move.line.write).
+DEMAND_LINE_FIELDS = frozenset(
+    {"quantity", "product_uom_id", "product_id", "location_id", "location_dest_id", "date", "company_id"}
+)
+
+
+class StockLotDemandDay(models.Model):
+    """Customer demand per day: what each warehouse shipped of a product to customers on a day,
+    net of customer returns, in the product's unit — the done move lines summed once, when they
+    are done, instead of at every expiry-risk refresh (``stock.lot._sql_daily_demand`` reads the
+    window's whole days here and only its partial first and last days from the move lines).
+
+    Kept set-based by the moves: ``stock.move._action_done`` adds the lines it validates, a write
+    to a done line that changes its quantity, product, places, date or company takes the old
+    figures out and puts the new ones in, a location whose type or warehouse changes rebuilds the
+    table (``_rebuild``, also run at every module update: the table always equals the move lines).
+
+    Append-only between refreshes: each validation inserts its own rows (no row shared by two
+    deliveries of a product, so concurrent validations never wait for each other here);
+    ``_compact`` sums the rows of past days into one per key (the daily risk refresh runs it).
+    Nothing else writes it: the ORM may only read it (ir.model.access).
+    """
+
+    _name = "stock.lot.demand.day"
+    _description = "Customer Demand per Day"
+    _log_access = False
+    _order = "day desc, product_id, warehouse_id"
+    _rec_name = "product_id"
+
+    day = fields.Date(required=True, readonly=True, help="The day (UTC) the lines were done.")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=False)
+    product_id = fields.Many2one("product.product", required=True, readonly=True, index=False)
+    warehouse_id = fields.Many2one("stock.warehouse", required=True, readonly=True, index=False)
+    qty = fields.Float(
+        string="Net Shipped",
+        digits="Product Unit of Measure",
+        readonly=True,
+        help="Shipped to customers from the warehouse, less returned by customers to it, in the product's unit.",
+    )
+
+    def init(self):
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS stock_lot_demand_day_day_index
+                ON stock_lot_demand_day (day) INCLUDE (company_id, product_id, warehouse_id, qty)
+            """
+        )
+        self._rebuild()
+
+    @api.model
+    def _sql_flows(self, line_condition):
+        """SQL rows ``(company_id, product_id, warehouse_id, day, qty)`` of the done move lines
+        ``line_condition`` keeps (alias ``line``): customer deliveries from a warehouse (positive)
+        and customer returns to one (negative), summed per key and day."""
+        return SQL(
+            """
+            SELECT line.company_id, line.product_id,
+                   CASE WHEN source.usage = 'internal' THEN source.warehouse_id
+                        ELSE destination.warehouse_id END AS warehouse_id,
+                   line.date::date AS day,
+                   SUM(CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
+                            ELSE -line.quantity_product_uom END) AS qty
+              FROM stock_move_line line
+              JOIN stock_location source ON source.id = line.location_id
+              JOIN stock_location destination ON destination.id = line.location_dest_id
+             WHERE line.state = 'done'
+               AND ((source.usage = 'internal' AND destination.usage = 'customer' AND source.warehouse_id IS NOT NULL)
+                    OR (source.usage = 'customer' AND destination.usage = 'internal'
+                        AND destination.warehouse_id IS NOT NULL))
+               AND %s
+             GROUP BY 1, 2, 3, 4
+            """,
+            line_condition,
+        )
+
+    @api.model
+    def _add_lines(self, lines, sign=1):
+        """Add (``sign`` 1) or take out (-1) the done customer flows of move ``lines`` as they are
+        in the database now: one INSERT whatever their number."""
+        if not lines:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO stock_lot_demand_day (company_id, product_id, warehouse_id, day, qty)
+                SELECT flow.company_id, flow.product_id, flow.warehouse_id, flow.day, %s * flow.qty
+                  FROM (%s) flow
+                 WHERE flow.qty != 0
+                """,
+                sign,
+                self._sql_flows(SQL("line.id = ANY(%s)", lines.ids)),
+            )
+        )
+
+    @api.model
+    def _rebuild(self):
+        """Recompute the whole table from the done move lines (one DELETE and one INSERT)."""
+        self.env.flush_all()
+        self.env.cr.execute("DELETE FROM stock_lot_demand_day")
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO stock_lot_demand_day (company_id, product_id, warehouse_id, day, qty)
+                SELECT flow.company_id, flow.product_id, flow.warehouse_id, flow.day, flow.qty FROM (%s) flow
+                """,
+                self._sql_flows(SQL("TRUE")),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _compact(self, before):
+        """Sum the rows of each key and day before ``before`` (a date) into one row (two queries).
+
+        Rows inserted by validations running meanwhile are not in this transaction's snapshot:
+        the DELETE leaves them, and they still count (the table is read by sums)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH split AS (
+                    SELECT company_id, product_id, warehouse_id, day
+                      FROM stock_lot_demand_day
+                     WHERE day < %(before)s
+                     GROUP BY 1, 2, 3, 4
+                    HAVING COUNT(*) > 1
+                ), gone AS (
+                    DELETE FROM stock_lot_demand_day demand
+                     USING split
+                     WHERE demand.day < %(before)s
+                       AND (demand.company_id, demand.product_id, demand.warehouse_id, demand.day)
+                           = (split.company_id, split.product_id, split.warehouse_id, split.day)
+                    RETURNING demand.company_id, demand.product_id, demand.warehouse_id, demand.day, demand.qty
+                )
+                INSERT INTO stock_lot_demand_day (company_id, product_id, warehouse_id, day, qty)
+                SELECT company_id, product_id, warehouse_id, day, SUM(qty)
+                  FROM gone
+                 GROUP BY 1, 2, 3, 4
+                HAVING SUM(qty) != 0
+                """,
+                before=before,
+            )
+        )
+        self.invalidate_model()
