@@ -22,7 +22,7 @@ class StockLotRecallReconciliation(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, index=True, readonly=True, help="The company whose moves this line sums."
     )
-    lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True)
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial Number", required=True, index=True)
     product_id = fields.Many2one("product.product", required=True)
     uom_id = fields.Many2one("uom.uom", string="Unit")
     depth = fields.Integer()

@@ -30,6 +30,7 @@ class StockLotScan(models.Model):
     directed_lot_id = fields.Many2one(
         "stock.lot",
         readonly=True,
+        index="btree_not_null",
         help="The lot the line held before the scan switched it to the scanned one.",
     )
     product_id = fields.Many2one("product.product", readonly=True, index=True)

@@ -31,6 +31,8 @@ class StockMoveLine(models.Model):
         string="Earlier Lot Available",
         readonly=True,
         copy=False,
+        # deleting a lot sets it to NULL here: without an index, one scan of every move line per lot
+        index="btree_not_null",
         help="The earliest-expiring eligible lot that was on hand when this line shipped a later one.",
     )
     fefo_warehouse_id = fields.Many2one("stock.warehouse", string="FEFO Warehouse", readonly=True, copy=False)
