@@ -100,6 +100,9 @@ class DemoHistory:
             self._month(months_ago, start, end)
         recalls = self.env["stock.lot.recall"].search([("reason", "=like", "Demo history:%")])
         recalls._refresh_scope_values()
+        # the months were dated back by SQL (_date_back), after their validations counted the
+        # deliveries as today's: the daily demand is summed again from the dated lines
+        self.env["stock.lot.demand.day"]._rebuild()
         lots = self.env["stock.lot"]
         lots._refresh_shelf_life_state()
         lots._refresh_expiry_risk()
