@@ -78,12 +78,22 @@ class StockLotDemandDay(models.Model):
         )
 
     @api.model
+    def _flush_sources(self):
+        """Write what the flows read (only that: flushing everything in the middle of a validation
+        would post other models' tracking messages early)."""
+        self.env["stock.move"].flush_model(["state"])
+        self.env["stock.move.line"].flush_model(
+            ["state", "quantity_product_uom", "date", "product_id", "location_id", "location_dest_id", "company_id"]
+        )
+        self.env["stock.location"].flush_model(["usage", "warehouse_id"])
+
+    @api.model
     def _add_lines(self, lines, sign=1):
         """Add (``sign`` 1) or take out (-1) the done customer flows of move ``lines`` as they are
         in the database now: one INSERT whatever their number."""
         if not lines:
             return
-        self.env.flush_all()
+        self._flush_sources()
         self.env.cr.execute(
             SQL(
                 """
