@@ -341,6 +341,45 @@ class TestExpiryRisk(LotControlCommon):
         self.assertEqual(self._assert_demand_matches_lines(), before)
         self.assertAlmostEqual(before[self.product.id, self.warehouse.id], (20 - 5 + 7 + 3) / 10)
 
+    def _deliver_untracked(self, env, product, warehouse, quantity, when):
+        """A done customer delivery of ``quantity`` from ``warehouse`` dated ``when`` (core's moves)."""
+        move = env["stock.move"].create(
+            {
+                "name": product.name,
+                "product_id": product.id,
+                "product_uom_qty": quantity,
+                "product_uom": product.uom_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": self.customers.id,
+            }
+        )
+        move._action_confirm()
+        move.quantity = quantity
+        move.picked = True
+        move._action_done()
+        self.assertEqual(move.state, "done")
+        move.move_line_ids.date = when
+        return move
+
+    def test_demand_windows_per_company(self):
+        """Each company's lines count over its own window, its partial first day to the second."""
+        other = self.env["res.company"].create({"name": "LMC Demand Window Co"})
+        other.lot_demand_window_days = 20
+        other_env = self.env(context=dict(self.env.context, allowed_company_ids=[other.id]))
+        other_warehouse = other_env["stock.warehouse"].search([("company_id", "=", other.id)])
+        shared = self.env["product.product"].create({"name": "LMC Shared Demand", "is_storable": True})
+        for quantity, days in ((1, 15), (2, 20), (4, 9)):
+            self._deliver_untracked(self.env, shared, self.warehouse, quantity, NOW - timedelta(days=days))
+        for quantity, when in (
+            (8, NOW - timedelta(days=15)),  # in the other company's 20 days, not in our 10
+            (16, NOW - timedelta(days=20) + timedelta(seconds=1)),  # its first, partial day: in
+            (32, NOW - timedelta(days=20) - timedelta(seconds=1)),  # out
+        ):
+            self._deliver_untracked(other_env, shared, other_warehouse, quantity, when)
+        demand = self._assert_demand_matches_lines()
+        self.assertAlmostEqual(demand[shared.id, self.warehouse.id], 4 / 10)
+        self.assertAlmostEqual(demand[shared.id, other_warehouse.id], (8 + 16) / 20)
+
     def test_demand_per_day_is_read_only_and_per_company(self):
         self._sell(10)
         Day = self.env["stock.lot.demand.day"]
