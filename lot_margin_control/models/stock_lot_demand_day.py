@@ -16,7 +16,7 @@ class StockLotDemandDay(models.Model):
 
     Kept set-based by the moves: ``stock.move._action_done`` adds the lines it validates, a write
     to a done line that changes its quantity, product, places, date or company takes the old
-    figures out and puts the new ones in, a location whose type or warehouse changes rebuilds the
+    figures out and puts the new ones in, a location whose type or parent changes rebuilds the
     table (``_rebuild``, also run at every module update: the table always equals the move lines).
 
     Append-only between refreshes: each validation inserts its own rows (no row shared by two
@@ -125,7 +125,7 @@ class StockLotDemandDay(models.Model):
 
     @api.model
     def _compact(self, before):
-        """Sum the rows of each key and day before ``before`` (a date) into one row (two queries).
+        """Sum the rows of each key and day before ``before`` (a date) into one row (one statement).
 
         Rows inserted by validations running meanwhile are not in this transaction's snapshot:
         the DELETE leaves them, and they still count (the table is read by sums)."""
