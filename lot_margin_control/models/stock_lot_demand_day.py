@@ -52,18 +52,20 @@ class StockLotDemandDay(models.Model):
         self._rebuild()
 
     @api.model
-    def _sql_flows(self, line_condition):
-        """SQL rows ``(company_id, product_id, warehouse_id, day, qty)`` of the done move lines
-        ``line_condition`` keeps (alias ``line``): customer deliveries from a warehouse (positive)
-        and customer returns to one (negative), summed per key and day."""
+    def _sql_line_flows(self, line_condition):
+        """SQL rows ``(company_id, product_id, warehouse_id, date, qty)``, one per done move line
+        ``line_condition`` keeps (alias ``line``) that is a customer flow: a delivery from a
+        warehouse (positive) or a customer return to one (negative), in the product's unit. The
+        one definition of a flow, summed by day here and read line by line for the demand
+        window's partial days (``stock.lot._sql_daily_demand``)."""
         return SQL(
             """
             SELECT line.company_id, line.product_id,
                    CASE WHEN source.usage = 'internal' THEN source.warehouse_id
                         ELSE destination.warehouse_id END AS warehouse_id,
-                   line.date::date AS day,
-                   SUM(CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
-                            ELSE -line.quantity_product_uom END) AS qty
+                   line.date,
+                   CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
+                        ELSE -line.quantity_product_uom END AS qty
               FROM stock_move_line line
               JOIN stock_location source ON source.id = line.location_id
               JOIN stock_location destination ON destination.id = line.location_dest_id
@@ -72,9 +74,21 @@ class StockLotDemandDay(models.Model):
                     OR (source.usage = 'customer' AND destination.usage = 'internal'
                         AND destination.warehouse_id IS NOT NULL))
                AND %s
-             GROUP BY 1, 2, 3, 4
             """,
             line_condition,
+        )
+
+    @api.model
+    def _sql_flows(self, line_condition):
+        """SQL rows ``(company_id, product_id, warehouse_id, day, qty)``: the flows of
+        ``_sql_line_flows`` summed per key and UTC day."""
+        return SQL(
+            """
+            SELECT flow.company_id, flow.product_id, flow.warehouse_id, flow.date::date AS day, SUM(flow.qty) AS qty
+              FROM (%s) flow
+             GROUP BY 1, 2, 3, 4
+            """,
+            self._sql_line_flows(line_condition),
         )
 
     @api.model

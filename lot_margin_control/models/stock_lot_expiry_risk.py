@@ -237,28 +237,7 @@ class StockLot(models.Model):
                     UNION ALL
                     -- the rest of the window's first day, and today up to now, from the lines
                     SELECT line.product_id, line.warehouse_id, line.qty
-                      FROM (
-                            SELECT line.product_id, line.company_id, line.date,
-                                   CASE WHEN source.usage = 'internal' THEN source.warehouse_id
-                                        ELSE destination.warehouse_id END AS warehouse_id,
-                                   CASE WHEN source.usage = 'internal' THEN line.quantity_product_uom
-                                        ELSE -line.quantity_product_uom END AS qty
-                              FROM stock_move_line line
-                              JOIN stock_location source ON source.id = line.location_id
-                              JOIN stock_location destination ON destination.id = line.location_dest_id
-                             WHERE line.state = 'done'
-                               -- every company's partial first day (its bounds on the index), and today
-                               AND ((line.date > %(now)s - make_interval(
-                                         days => (SELECT MAX(lot_demand_window_days) FROM res_company))
-                                     AND line.date < (%(now)s - make_interval(
-                                         days => (SELECT MIN(lot_demand_window_days) FROM res_company)))::date + 1)
-                                    OR (line.date >= %(now)s::date AND line.date <= %(now)s))
-                               AND ((source.usage = 'internal' AND destination.usage = 'customer'
-                                     AND source.warehouse_id IS NOT NULL)
-                                    OR (source.usage = 'customer' AND destination.usage = 'internal'
-                                        AND destination.warehouse_id IS NOT NULL))
-                               AND %(product_condition)s
-                           ) line
+                      FROM (%(line_flows)s) line
                       JOIN res_company line_company ON line_company.id = line.company_id
                      CROSS JOIN LATERAL (
                          SELECT %(now)s - make_interval(days => line_company.lot_demand_window_days) AS start
@@ -272,6 +251,19 @@ class StockLot(models.Model):
             """,
             now=now,
             product_condition=product_condition,
+            line_flows=self.env["stock.lot.demand.day"]._sql_line_flows(
+                SQL(
+                    """/* every company's partial first day (its bounds on the index), and today */
+                       ((line.date > %(now)s - make_interval(
+                             days => (SELECT MAX(lot_demand_window_days) FROM res_company))
+                         AND line.date < (%(now)s - make_interval(
+                             days => (SELECT MIN(lot_demand_window_days) FROM res_company)))::date + 1)
+                        OR (line.date >= %(now)s::date AND line.date <= %(now)s))
+                       AND %(product_condition)s""",
+                    now=now,
+                    product_condition=product_condition,
+                )
+            ),
         )
 
     @api.model
