@@ -137,7 +137,7 @@ wake_replica() {
         '$2==name && $4 !~ /^online/ {print $1; exit}')
     if [ -n "$version" ]; then
         say "Starting the read replica $version/${LMC_REPLICA_CLUSTER:-lmc_replica} (its slot holds back vacuum while it is down)"
-        pg_ctlcluster "$version" "${LMC_REPLICA_CLUSTER:-lmc_replica}" start -- -t 900 >/dev/null 2>&1 \
+        pg_ctlcluster "$version" "${LMC_REPLICA_CLUSTER:-lmc_replica}" start -- -W >/dev/null 2>&1 \
             || say "Could not start it: run 'bash scripts/replica.sh' (rebuilds it) or 'bash scripts/replica.sh --drop'."
     fi
 }
