@@ -35,13 +35,26 @@ class StockLotKpi(models.AbstractModel):
         """``[(total, expired, near expiry, held) or Nones]`` per instant, from the valuation by lot.
 
         ``instants``: naive UTC datetimes (a period's end); one at or after now is
-        the present (current stock, every layer), as in the report. One statement
-        whatever the number of instants and the size of the data. None where the
-        report would have no row.
+        the present (current stock, every layer), as in the report. A past instant
+        at which every company has a month-end close (``_sql_kept_valuations``) is read
+        from it; the others are computed in one statement whatever their number and
+        the size of the data. None where the report would have no row.
         """
         report = self.env["stock.lot.valuation.report"]
         resolved = [report._resolve_valuation_date(instant) for instant in instants]
-        rows = {row[0]: row[1:] for row in self.env.execute_query(self._sql_valuations(resolved, company_ids))}
+        past = {index: instant for index, (instant, is_now) in enumerate(resolved) if not is_now}
+        rows = {}
+        kept = set()
+        if past:
+            for index, is_kept, *figures in self.env.execute_query(self._sql_kept_valuations(past, company_ids)):
+                kept.add(index)
+                if is_kept and figures[0]:
+                    rows[index] = tuple(figures)
+        computed = [index for index in range(len(instants)) if index not in kept]
+        if computed:
+            query = self._sql_valuations([resolved[index] for index in computed], company_ids)
+            for position, *figures in self.env["stock.lot.bulk.read.mixin"]._execute_hashed(query):
+                rows[computed[position]] = tuple(figures)
         result = []
         for index in range(len(instants)):
             count, total, expired, near, held = rows.get(index, (0, None, None, None, None))
@@ -50,6 +63,46 @@ class StockLotKpi(models.AbstractModel):
             else:
                 result.append((total or 0.0, expired or 0.0, near or 0.0, held or 0.0))
         return result
+
+    @api.model
+    def _sql_kept_valuations(self, past, company_ids):
+        """The sums of the month-end closes: one row ``(idx, TRUE, rows, total, expired, near, held)`` per
+        instant of ``past`` (``{idx: instant}``) at which each of the companies has a whole-company
+        snapshot kept as a period end (the latest made, when several): the valuation by lot's rows at
+        that instant, as they stood when the snapshot was made (later changes of a lot's status or
+        dates do not rewrite a closed month). Instants without a close for every company have no row.
+        """
+        return SQL(
+            """
+            WITH instant(idx, as_of) AS (VALUES %(instants)s),
+            kept AS (
+                SELECT DISTINCT ON (instant.idx, snapshot.company_id) instant.idx, snapshot.id
+                  FROM instant
+                  JOIN stock_lot_valuation_snapshot snapshot ON snapshot.valuation_datetime = instant.as_of
+                 WHERE snapshot.is_period_end AND snapshot.is_whole_company
+                   AND snapshot.company_id = ANY(%(company_ids)s)
+                 ORDER BY instant.idx, snapshot.company_id, snapshot.id DESC
+            ),
+            covered AS (
+                SELECT kept.idx, ARRAY_AGG(kept.id) AS snapshot_ids
+                  FROM kept
+                 GROUP BY kept.idx
+                HAVING COUNT(*) = %(company_count)s
+            )
+            SELECT covered.idx, TRUE, COUNT(line.id),
+                   SUM(line.value),
+                   SUM(line.value) FILTER (WHERE line.expiry_bucket = 'expired'),
+                   SUM(line.value) FILTER (WHERE line.lot_id IS NOT NULL AND line.shelf_life_state = 'near_expiry'),
+                   SUM(line.value) FILTER (WHERE line.quality_state IN %(held)s)
+              FROM covered
+         LEFT JOIN stock_lot_valuation_snapshot_line line ON line.snapshot_id = ANY(covered.snapshot_ids)
+             GROUP BY covered.idx
+            """,
+            instants=SQL(", ").join(SQL("(%s, %s::timestamp)", index, instant) for index, instant in past.items()),
+            company_ids=list(company_ids),
+            company_count=len(set(company_ids)),
+            held=HELD_QUALITY_STATES,
+        )
 
     @api.model
     def _sql_valuations(self, resolved, company_ids):

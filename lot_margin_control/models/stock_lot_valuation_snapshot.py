@@ -30,6 +30,8 @@ EDITABLE_FIELDS = frozenset({"name", "is_period_end"})
 # Snapshots not kept as a period end are working copies (every *Open Report* makes one): deleted
 # once they are this old.
 WORKING_SNAPSHOT_DAYS = 1
+# Month-end closes kept by the daily cron: the overview's trend (six months) and a year's comparisons.
+MONTH_END_MONTHS = 12
 
 
 class StockLotValuationSnapshot(models.Model):
@@ -63,6 +65,13 @@ class StockLotValuationSnapshot(models.Model):
         help="The instant the figures are as of: the end of the As-of day, or the moment the snapshot was made "
         "when that was earlier.",
     )
+    is_whole_company = fields.Boolean(
+        string="Whole Company",
+        compute="_compute_is_whole_company",
+        store=True,
+        help="Made without filters: every lot of the company. The Lot Control overview reads the value tiles of a "
+        "closed month from such a snapshot kept as a period end at the month's last instant.",
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     line_ids = fields.One2many("stock.lot.valuation.snapshot.line", "snapshot_id", string="Lines", readonly=True)
     line_count = fields.Integer(string="Rows", readonly=True)
@@ -74,6 +83,18 @@ class StockLotValuationSnapshot(models.Model):
         sanitize=False,
         help="Value by expiry and quality status and the suggested provision, from the snapshot's lines.",
     )
+
+    @api.depends("warehouse_ids", "location_ids", "categ_ids", "shelf_life_filter", "quality_filter", "horizon_days")
+    def _compute_is_whole_company(self):
+        for snapshot in self:
+            snapshot.is_whole_company = not (
+                snapshot.warehouse_ids
+                or snapshot.location_ids
+                or snapshot.categ_ids
+                or snapshot.shelf_life_filter != "all"
+                or snapshot.quality_filter != "all"
+                or snapshot.horizon_days
+            )
 
     @api.depends("line_count")
     def _compute_summary_html(self):
@@ -189,6 +210,62 @@ class StockLotValuationSnapshot(models.Model):
         """Delete the snapshots not kept as a period end once ``WORKING_SNAPSHOT_DAYS`` old."""
         limit = fields.Datetime.now() - timedelta(days=WORKING_SNAPSHOT_DAYS)
         self.sudo().search([("is_period_end", "=", False), ("create_date", "<", limit)]).unlink()
+
+    # ------------------------------------------------------------------
+    # Month-end closes
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_keep_month_ends(self, months=MONTH_END_MONTHS):
+        """Keep each company's valuation at the end of each of the last ``months`` closed months, once.
+
+        A month already kept (a whole-company snapshot kept as a period end at the month's last
+        instant, made here or by an accountant) is left alone; so are months that ended before the
+        company's first stock move (nothing to value). The month ends in the time zone of the
+        company's address (UTC without one): the overview of a user in that time zone reads its
+        closed months from these snapshots instead of recomputing them. Runs daily (idempotent): a
+        month is kept on the first run after it ends.
+        """
+        snapshots = self.browse()
+        first_moves = self.env["stock.move"].sudo()._read_group([("state", "=", "done")], ["company_id"], ["date:min"])
+        for company, first_move in first_moves:
+            tz = company.partner_id.tz or "UTC"
+            scoped = self.sudo().with_company(company).with_context(tz=tz)
+            today = fields.Date.context_today(scoped)
+            month_end = today.replace(day=1) - timedelta(days=1)
+            wanted = {}
+            for _index in range(months):
+                instant = scoped.env["stock.lot.valuation.report"]._get_as_of_instant(month_end)
+                if instant < first_move:
+                    break
+                wanted[instant] = month_end
+                month_end = month_end.replace(day=1) - timedelta(days=1)
+            kept = set(
+                self.sudo()
+                .search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("is_period_end", "=", True),
+                        ("is_whole_company", "=", True),
+                        ("valuation_datetime", "in", list(wanted)),
+                    ]
+                )
+                .mapped("valuation_datetime")
+            )
+            missing = [day for instant, day in sorted(wanted.items()) if instant not in kept]
+            snapshots |= scoped.create(
+                [
+                    {
+                        "name": self.with_context(lang=company.partner_id.lang or self.env.lang).env._(
+                            "%(month)s close", month=day.strftime("%Y-%m")
+                        ),
+                        "company_id": company.id,
+                        "valuation_date": day,
+                        "is_period_end": True,
+                    }
+                    for day in missing
+                ]
+            )
+        return snapshots
 
     # ------------------------------------------------------------------
     # Actions

@@ -512,7 +512,9 @@ class TestKpiValuationAtDates(KpiCommon):
         self.env.invalidate_all()
         before = self.env.cr.sql_log_count
         values = Kpi._get_valuations(instants, [self.company.id])
-        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        # the closes kept for past instants (one), the others' statement (and its planner settings back)
+        past = any(not report._resolve_valuation_date(instant)[1] for instant in instants)
+        self.assertEqual(self.env.cr.sql_log_count - before, 2 + past)
         for day, (total, expired, near, held) in zip(days, values, strict=True):
             with self.subTest(day=day):
                 rows = report.with_context(valuation_date=day).search([("company_id", "=", self.company.id)])
@@ -600,3 +602,88 @@ class TestKpiValuationAtDates(KpiCommon):
             Kpi._get_valuations([Kpi._end_of_day(self.today - timedelta(days=400))], [self.company.id]),
             [(None, None, None, None)],
         )
+
+
+class TestKpiMonthEndCloses(KpiCommon):
+    """A closed month's value tiles come from its month-end close (a whole-company valuation snapshot
+    kept as a period end at the month's last instant): the same figures as computing them, read from
+    the snapshot's lines, and as they stood when the month was closed."""
+
+    def _snapshot(self, day, **values):
+        return (
+            self.env["stock.lot.valuation.snapshot"]
+            .with_context(tz="UTC")
+            .create({"company_id": self.company.id, "valuation_date": day, **values})
+        )
+
+    def test_a_kept_close_gives_the_computed_figures_and_keeps_them(self):
+        Kpi = self.env["stock.lot.kpi"]
+        closed, other = self.date_to, self.today - timedelta(days=15)
+        instants = [Kpi._end_of_day(closed), Kpi._end_of_day(other), Kpi._end_of_day(self.today)]
+        computed = Kpi._get_valuations(instants, [self.company.id])
+        self.assertEqual(computed[0], (96.0, 16.0, 51.0, 29.0))
+        self._snapshot(closed, is_period_end=True)
+        # neither a working copy nor a filtered snapshot is a close
+        self._snapshot(other)
+        self._snapshot(other, is_period_end=True, categ_ids=[Command.set(self.p1.categ_id.ids)])
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        self.assertEqual(Kpi._get_valuations(instants, [self.company.id]), computed)
+        self.assertEqual(self.env.cr.sql_log_count - before, 3)
+        # L2 (near expiry, 51.00 at the close) is quarantined afterwards: the closed month keeps the value
+        # held as it was closed; an instant without a close counts it as held
+        self.l2.action_quality_quarantine("Lab check")
+        self.env.flush_all()
+        closed_now, other_now, _present = Kpi._get_valuations(instants, [self.company.id])
+        self.assertEqual(closed_now, computed[0])
+        self.assertEqual(other_now[3], computed[1][3] + 51.0)
+        # a second company without a close at that instant: both computed (the quarantine counts)
+        company_b = self.env["res.company"].create({"name": "LMC KPI Other"})
+        self.env.user.company_ids += company_b
+        both = Kpi._get_valuations(instants[:1], [self.company.id, company_b.id])
+        self.assertEqual(both, [(96.0, 16.0, 51.0, 80.0)])
+
+    def test_the_overview_of_a_closed_month_reads_the_close(self):
+        Kpi = self.env["stock.lot.kpi"]
+        computed = {kpi["code"]: kpi for kpi in Kpi.get_kpis(self.date_from, self.date_to, [self.company.id])}
+        self._snapshot(self.date_to, is_period_end=True)
+        self.l3.action_quality_release("Cleared")
+        kept = {kpi["code"]: kpi for kpi in Kpi.get_kpis(self.date_from, self.date_to, [self.company.id])}
+        for code in ("inventory_value", "expired_value", "near_expiry_value", "blocked_value"):
+            self.assertEqual(kept[code]["value"], computed[code]["value"], code)
+        self.assertEqual(kept["blocked_value"]["value"], 29.0)
+
+    def test_the_cron_keeps_each_closed_month_once(self):
+        """Every month ended since the company's first move (at most ``months``), at the end of its last
+        day in the time zone of the company's address; a month already kept is left alone."""
+        Snapshot = self.env["stock.lot.valuation.snapshot"]
+        self.company.partner_id.tz = "Europe/Brussels"
+        mine = [("company_id", "=", self.company.id)]
+        Snapshot._cron_keep_month_ends(months=4)
+        closes = Snapshot.search(mine)
+        brussels = Snapshot.with_context(tz="Europe/Brussels")
+        first_move = min(self.env["stock.move"].search([*mine, ("state", "=", "done")]).mapped("date"))
+        expected = []
+        month_end = fields.Date.context_today(brussels).replace(day=1) - timedelta(days=1)
+        for _index in range(4):
+            instant = brussels.env["stock.lot.valuation.report"]._get_as_of_instant(month_end)
+            if instant >= first_move:
+                expected.append((month_end, instant))
+            month_end = month_end.replace(day=1) - timedelta(days=1)
+        self.assertTrue(expected)
+        self.assertLess(len(expected), 4, "the history starts T-80: the oldest month ended before it")
+        self.assertEqual(sorted((close.valuation_date, close.valuation_datetime) for close in closes), sorted(expected))
+        self.assertTrue(all(closes.mapped("is_period_end")) and all(closes.mapped("is_whole_company")))
+        self.assertEqual(
+            sorted(closes.mapped("name")), sorted(f"{day.strftime('%Y-%m')} close" for day, _instant in expected)
+        )
+        layers = self.env["stock.valuation.layer"]
+        for close in closes:
+            total = sum(layers.search([*mine, ("create_date", "<=", close.valuation_datetime)]).mapped("value"))
+            self.assertAlmostEqual(close.total_value, total, places=2)
+        # kept once: a second run makes only the close deleted meanwhile, and nothing after that
+        closes[:1].unlink()
+        Snapshot._cron_keep_month_ends(months=4)
+        self.assertEqual(len(Snapshot.search([*mine, ("is_period_end", "=", True)])), len(expected))
+        Snapshot._cron_keep_month_ends(months=4)
+        self.assertEqual(len(Snapshot.search([*mine, ("is_period_end", "=", True)])), len(expected))
