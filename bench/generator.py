@@ -238,6 +238,7 @@ def _ensure(env, name, n, seed, build, drop):
     # the datasets write done move lines by SQL, around stock.move._action_done: their daily
     # demand is summed as a module update sums an existing database's (stock.lot.demand.day)
     env["stock.lot.demand.day"]._rebuild()
+    env["stock.lot.valuation.month"]._rebuild()
     env.flush_all()
     env.invalidate_all()
     _set_param(env.cr, key, {"n": n, "seed": seed, "info": info})

@@ -146,17 +146,12 @@ class StockLotKpi(models.AbstractModel):
                  WHERE tmpl.is_storable
             ),
             layer_sum AS (
-                -- every layer read once, summed by lot (in the order of an index: no hashing of a
-                -- million rows), then by partition: each one's value up to each instant side by side
+                -- the layers summed by lot up to each instant (whole months kept summed), then by
+                -- partition: each one's value up to each instant side by side
                 SELECT by_lot.company_id, by_lot.product_id, basis.lot_valuated,
                        CASE WHEN basis.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
                        %(partition_sums)s
-                  FROM (
-                        SELECT svl.company_id, svl.product_id, svl.lot_id, %(layer_sums)s
-                          FROM stock_valuation_layer svl
-                         WHERE svl.company_id = ANY(%(company_ids)s)
-                         GROUP BY svl.company_id, svl.product_id, svl.lot_id
-                       ) by_lot
+                  FROM (%(layer_sums)s) by_lot
                   JOIN basis ON basis.product_id = by_lot.product_id
                  GROUP BY by_lot.company_id, by_lot.product_id, basis.lot_valuated,
                           CASE WHEN basis.lot_valuated THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
@@ -304,14 +299,7 @@ class StockLotKpi(models.AbstractModel):
             ),
             company_ids=company_ids,
             undo_later_lines=self._sql_undo_later_lines(min(past)) if past else SQL(),
-            layer_sums=SQL(", ").join(
-                SQL(
-                    "SUM(svl.value) FILTER (WHERE %s) AS %s",
-                    SQL("TRUE") if is_now else SQL("svl.create_date <= %s", instant),
-                    SQL.identifier(f"value_{index}"),
-                )
-                for index, (instant, is_now) in enumerate(resolved)
-            ),
+            layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums(resolved, company_ids),
             partition_sums=SQL(", ").join(
                 SQL("SUM(by_lot.%s) AS %s", SQL.identifier(f"value_{index}"), SQL.identifier(f"value_{index}"))
                 for index in range(len(resolved))

@@ -396,7 +396,6 @@ class StockLotValuationReport(models.Model):
                 """,
                 as_of=as_of,
             )
-        layer_until = SQL("TRUE") if is_now else SQL("svl.create_date <= %s", as_of)
         return SQL(
             """
             WITH valued_location AS (%(valued_location)s),
@@ -428,18 +427,17 @@ class StockLotValuationReport(models.Model):
                  WHERE tmpl.is_storable
             ),
             layer AS (
-                -- summed by lot first, products joined on the sums: a million layers are read once
+                -- summed by lot first (whole months kept summed), products joined on the sums
                 SELECT by_lot.company_id, by_lot.product_id,
                        CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
                            AS lot_key,
                        BOOL_OR(COALESCE(tmpl.lot_valuated, FALSE)) AS lot_valuated,
                        SUM(by_lot.value) AS value, MIN(by_lot.first_id) * 4 + 1 AS code
                   FROM (
-                        SELECT svl.company_id, svl.product_id, svl.lot_id,
-                               SUM(svl.value) AS value, MIN(svl.id) AS first_id
-                          FROM stock_valuation_layer svl
-                         WHERE %(layer_until)s
-                         GROUP BY svl.company_id, svl.product_id, svl.lot_id
+                        SELECT sums.company_id, sums.product_id, sums.lot_id, sums.value_0 AS value,
+                               sums.first_0 AS first_id
+                          FROM (%(layer_sums)s) sums
+                         WHERE sums.first_0 IS NOT NULL
                        ) by_lot
                   JOIN product_product product ON product.id = by_lot.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
@@ -525,7 +523,7 @@ class StockLotValuationReport(models.Model):
             """,
             valued_location=self._sql_valued_location(),
             undo_later_lines=undo_later_lines,
-            layer_until=layer_until,
+            layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums([(as_of, is_now)]),
             shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
             days_left=self.env["stock.lot"]._sql_days_left(as_of, "lot"),
             expiry_bucket=self._sql_expiry_bucket(as_of),

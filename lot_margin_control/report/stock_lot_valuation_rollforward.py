@@ -344,18 +344,15 @@ class StockLotValuationRollforward(models.Model):
                  GROUP BY part.company_id, part.product_id, part.lot_id
             ),
             layer AS (
-                -- the layers' value at both instants, summed by lot first: a million layers read once
+                -- the layers' value at both instants, summed by lot first (whole months kept summed)
                 SELECT by_lot.company_id, by_lot.product_id,
                        CASE WHEN %(lot_valuated)s THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
                        SUM(by_lot.opening_value) AS opening_value, SUM(by_lot.closing_value) AS closing_value
                   FROM (
-                        SELECT svl.company_id, svl.product_id, svl.lot_id,
-                               COALESCE(SUM(svl.value) FILTER (WHERE svl.create_date <= %(opening)s), 0)
-                                   AS opening_value,
-                               SUM(svl.value) AS closing_value
-                          FROM stock_valuation_layer svl
-                         WHERE %(until_closing)s
-                         GROUP BY svl.company_id, svl.product_id, svl.lot_id
+                        SELECT sums.company_id, sums.product_id, sums.lot_id,
+                               COALESCE(sums.value_0, 0) AS opening_value, sums.value_1 AS closing_value
+                          FROM (%(layer_sums)s) sums
+                         WHERE sums.first_1 IS NOT NULL
                        ) by_lot
                   JOIN product_product product ON product.id = by_lot.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
@@ -489,6 +486,9 @@ class StockLotValuationRollforward(models.Model):
             valued_location=self.env["stock.lot.valuation.report"]._sql_valued_location(),
             opening=opening,
             until_closing=until_closing,
+            layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums(
+                [(opening, False), (closing, closing_is_now)]
+            ),
             line_until_closing=line_until_closing,
             line_flow=self._sql_flow(SQL("side.sign > 0"), SQL("other.usage")),
             layer_flow=self._sql_flow(

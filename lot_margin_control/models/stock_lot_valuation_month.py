@@ -1,0 +1,219 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# The layer fields a month's sums depend on: writing one of them on a layer moves its value from one
+# summary row to another (stock.valuation.layer.write).
+LAYER_FIELDS = frozenset({"value", "quantity", "product_id", "lot_id", "company_id", "create_date"})
+
+
+class StockLotValuationMonth(models.Model):
+    """Valuation layers summed per company, product, lot and month of their creation (UTC): the
+    value of a lot (or product) up to an instant is its whole months' rows here plus the layers of
+    the instant's own month (``_sql_layer_sums``), instead of every layer since the first. The
+    valuation by lot, its snapshots, the roll-forward and the overview read layers this way.
+
+    Kept set-based by the layers themselves: each ``create`` of layers adds one row per key and
+    month (one INSERT whatever their number), a write that changes a layer's value, quantity,
+    product, lot, company or date takes the old figures out and puts the new ones in, a deletion
+    takes them out; every module update rebuilds the table (``_rebuild``: installing on a database
+    with history fills it). Code that writes layers by SQL (datasets, back-dating) calls
+    ``_rebuild`` after. Append-only between compactions (``_compact``, run by the month-end cron):
+    no row is shared by two validations, so concurrent ones never wait for each other here. Nothing
+    else writes it: the ORM may only read it (ir.model.access).
+    """
+
+    _name = "stock.lot.valuation.month"
+    _description = "Layer Value per Lot and Month"
+    _log_access = False
+    _order = "month desc, product_id, lot_id"
+    _rec_name = "product_id"
+
+    month = fields.Date(required=True, readonly=True, help="The first day of the month (UTC) the layers were made.")
+    # a product or company can only go once its layers are gone (their rows then add up to nothing)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=False, ondelete="cascade")
+    product_id = fields.Many2one("product.product", required=True, readonly=True, index=False, ondelete="cascade")
+    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, index="btree_not_null")
+    value = fields.Float(digits=(16, 6), readonly=True, help="The sum of the layers' values.")
+    quantity = fields.Float(digits=(16, 6), readonly=True, help="The sum of the layers' quantities.")
+    first_layer_id = fields.Integer(readonly=True, help="The first of the layers (the valuation's row ids).")
+
+    def init(self):
+        # the layers of the months not summed yet, read by date: an index with what the sums need
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS stock_valuation_layer_lmc_create_date_index
+                ON stock_valuation_layer (create_date) INCLUDE (company_id, product_id, lot_id, value)
+            """
+        )
+        self._rebuild()
+
+    # ------------------------------------------------------------------
+    # Reading
+    # ------------------------------------------------------------------
+    @api.model
+    def _sql_layer_sums(self, instants, company_ids=None):
+        """SQL rows ``(company_id, product_id, lot_id, value_0, first_0, value_1, first_1, …)``: per
+        company, product and lot (NULL: layers without lot), for each instant of ``instants``
+        (``(as_of, is_now)`` pairs, naive UTC; "now" counts every layer) the sum of the layers made
+        up to it and the first of them (NULL when it has none). Only keys with a layer up to one of
+        the instants have a row.
+
+        Whole months before an instant's month come from this table, the layers of its own month
+        from ``stock_valuation_layer`` (by its date index): the same sums as reading every layer.
+        ``company_ids``: only those companies (None: all).
+        """
+        starts = [SQL("date_trunc('month', %s::timestamp)", as_of) for as_of, _is_now in instants]
+        row_company = SQL("AND month.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
+        layer_company = SQL("AND svl.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
+        latest = None if any(is_now for _as_of, is_now in instants) else max(as_of for as_of, _is_now in instants)
+        columns = []
+        for index, ((as_of, is_now), start) in enumerate(zip(instants, starts, strict=True)):
+            condition = SQL(
+                "(layer.whole AND layer.at < %(start)s) OR (NOT layer.whole AND layer.at >= %(start)s%(until)s)",
+                start=start,
+                until=SQL() if is_now else SQL(" AND layer.at <= %s", as_of),
+            )
+            columns.append(
+                SQL(
+                    "SUM(layer.value) FILTER (WHERE %(condition)s) AS %(value)s, "
+                    "MIN(layer.first_id) FILTER (WHERE %(condition)s) AS %(first)s",
+                    condition=condition,
+                    value=SQL.identifier(f"value_{index}"),
+                    first=SQL.identifier(f"first_{index}"),
+                )
+            )
+        return SQL(
+            """
+            SELECT layer.company_id, layer.product_id, layer.lot_id, %(columns)s
+              FROM (
+                    SELECT month.company_id, month.product_id, month.lot_id, month.first_layer_id AS first_id,
+                           month.value, month.month::timestamp AS at, TRUE AS whole
+                      FROM stock_lot_valuation_month month
+                     WHERE month.month < GREATEST(%(starts)s) %(row_company)s
+                     UNION ALL
+                    SELECT svl.company_id, svl.product_id, svl.lot_id, svl.id, svl.value, svl.create_date, FALSE
+                      FROM stock_valuation_layer svl
+                     WHERE svl.create_date >= LEAST(%(starts)s) %(until)s %(layer_company)s
+                   ) layer
+             GROUP BY layer.company_id, layer.product_id, layer.lot_id
+            """,
+            columns=SQL(", ").join(columns),
+            starts=SQL(", ").join(starts),
+            row_company=row_company,
+            layer_company=layer_company,
+            until=SQL("AND svl.create_date <= %s", latest) if latest else SQL(),
+        )
+
+    # ------------------------------------------------------------------
+    # Keeping the sums
+    # ------------------------------------------------------------------
+    @api.model
+    def _sql_month_sums(self, layer_condition, sign=1):
+        """SQL rows of this table's columns: the layers ``layer_condition`` keeps (alias ``svl``) summed
+        per key and month, times ``sign``."""
+        return SQL(
+            """
+            SELECT svl.company_id, svl.product_id, svl.lot_id, date_trunc('month', svl.create_date)::date,
+                   %(sign)s * SUM(svl.value), %(sign)s * SUM(svl.quantity), MIN(svl.id)
+              FROM stock_valuation_layer svl
+             WHERE %(condition)s
+             GROUP BY 1, 2, 3, 4
+            """,
+            sign=sign,
+            condition=layer_condition,
+        )
+
+    @api.model
+    def _add_layers(self, layers, sign=1):
+        """Add (``sign`` 1) or take out (-1) ``layers`` as they are in the database now: one INSERT."""
+        if not layers:
+            return
+        layers.flush_recordset(list(LAYER_FIELDS))
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO stock_lot_valuation_month (company_id, product_id, lot_id, month, value, quantity,
+                                                       first_layer_id)
+                %s
+                """,
+                self._sql_month_sums(SQL("svl.id = ANY(%s)", layers.ids), sign),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _rebuild(self):
+        """Recompute the whole table from the layers (one DELETE and one INSERT)."""
+        self.env["stock.valuation.layer"].flush_model(list(LAYER_FIELDS))
+        self.env.cr.execute("DELETE FROM stock_lot_valuation_month")
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO stock_lot_valuation_month (company_id, product_id, lot_id, month, value, quantity,
+                                                       first_layer_id)
+                %s
+                """,
+                self._sql_month_sums(SQL("TRUE")),
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _compact(self, before):
+        """Sum the rows of each key and month before ``before`` (a date) into one row (one statement).
+
+        Rows inserted by transactions running meanwhile are not in this one's snapshot: the DELETE
+        leaves them, and they still count (the table is read by sums)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH split AS (
+                    SELECT company_id, product_id, COALESCE(lot_id, 0) AS lot_key, month
+                      FROM stock_lot_valuation_month
+                     WHERE month < %(before)s
+                     GROUP BY 1, 2, 3, 4
+                    HAVING COUNT(*) > 1
+                ), gone AS (
+                    DELETE FROM stock_lot_valuation_month summed
+                     USING split
+                     WHERE summed.month < %(before)s
+                       AND (summed.company_id, summed.product_id, COALESCE(summed.lot_id, 0), summed.month)
+                           = (split.company_id, split.product_id, split.lot_key, split.month)
+                    RETURNING summed.*
+                )
+                INSERT INTO stock_lot_valuation_month (company_id, product_id, lot_id, month, value, quantity,
+                                                       first_layer_id)
+                SELECT company_id, product_id, lot_id, month, SUM(value), SUM(quantity), MIN(first_layer_id)
+                  FROM gone
+                 GROUP BY company_id, product_id, lot_id, month
+                """,
+                before=before,
+            )
+        )
+        self.invalidate_model()
+
+
+class StockValuationLayer(models.Model):
+    """Layers keep their sums per lot and month (``stock.lot.valuation.month``) as they are made,
+    changed or deleted."""
+
+    _inherit = "stock.valuation.layer"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        layers = super().create(vals_list)
+        self.env["stock.lot.valuation.month"]._add_layers(layers)
+        return layers
+
+    def write(self, vals):
+        if LAYER_FIELDS.isdisjoint(vals):
+            return super().write(vals)
+        months = self.env["stock.lot.valuation.month"]
+        months._add_layers(self, sign=-1)
+        result = super().write(vals)
+        months._add_layers(self)
+        return result
+
+    def unlink(self):
+        self.env["stock.lot.valuation.month"]._add_layers(self, sign=-1)
+        return super().unlink()
