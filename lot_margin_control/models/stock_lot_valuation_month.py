@@ -8,8 +8,9 @@ LAYER_FIELDS = frozenset({"value", "quantity", "product_id", "lot_id", "company_
 
 class StockLotValuationMonth(models.Model):
     """Valuation layers summed per company, product, lot and month of their creation (UTC): the
-    value of a lot (or product) up to an instant is its whole months' rows here plus the layers of
-    the instant's own month (``_sql_layer_sums``), instead of every layer since the first. The
+    value of a lot (or product) now is its rows here, up to a past instant its whole months' rows
+    plus the layers of the instant's own month (``_sql_layer_sums``), instead of every layer since
+    the first. The
     valuation by lot, its snapshots, the roll-forward and the overview read layers this way.
 
     Kept set-based by the layers themselves: each ``create`` of layers adds one row per key and
@@ -17,7 +18,8 @@ class StockLotValuationMonth(models.Model):
     product, lot, company or date takes the old figures out and puts the new ones in, a deletion
     takes them out; every module update rebuilds the table (``_rebuild``: installing on a database
     with history fills it). Code that writes layers by SQL (datasets, back-dating) calls
-    ``_rebuild`` after. Append-only between compactions (``_compact``, run by the month-end cron):
+    ``_rebuild`` after. Append-only between compactions (``_compact``, run daily by the month-end
+    cron, this month's rows included):
     no row is shared by two validations, so concurrent ones never wait for each other here. Nothing
     else writes it: the ORM may only read it (ir.model.access).
     """
@@ -58,21 +60,27 @@ class StockLotValuationMonth(models.Model):
         up to it and the first of them (NULL when it has none). Only keys with a layer up to one of
         the instants have a row.
 
-        Whole months before an instant's month come from this table, the layers of its own month
-        from ``stock_valuation_layer`` (by its date index): the same sums as reading every layer.
-        ``company_ids``: only those companies (None: all).
+        Now is every row of this table. A past instant is its whole months before its own here, and
+        the layers of its own month up to it from ``stock_valuation_layer`` (by its date index). The
+        same sums as reading every layer, except that a key whose layers all went to other keys
+        (corrections) keeps rows adding up to 0 (no layer: NULL), and that the first layer of a key
+        may be one deleted since. ``company_ids``: only those companies (None: all).
         """
-        starts = [SQL("date_trunc('month', %s::timestamp)", as_of) for as_of, _is_now in instants]
+        past = [as_of for as_of, is_now in instants if not is_now]
+        starts = {as_of: SQL("date_trunc('month', %s::timestamp)", as_of) for as_of in past}
         row_company = SQL("AND month.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
         layer_company = SQL("AND svl.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
-        latest = None if any(is_now for _as_of, is_now in instants) else max(as_of for as_of, _is_now in instants)
         columns = []
-        for index, ((as_of, is_now), start) in enumerate(zip(instants, starts, strict=True)):
-            condition = SQL(
-                "(layer.whole AND layer.at < %(start)s) OR (NOT layer.whole AND layer.at >= %(start)s%(until)s)",
-                start=start,
-                until=SQL() if is_now else SQL(" AND layer.at <= %s", as_of),
-            )
+        for index, (as_of, is_now) in enumerate(instants):
+            if is_now:
+                condition = SQL("layer.whole")
+            else:
+                condition = SQL(
+                    "(layer.whole AND layer.at < %(start)s) "
+                    "OR (NOT layer.whole AND layer.at >= %(start)s AND layer.at <= %(as_of)s)",
+                    start=starts[as_of],
+                    as_of=as_of,
+                )
             columns.append(
                 SQL(
                     "SUM(layer.value) FILTER (WHERE %(condition)s) AS %(value)s, "
@@ -82,6 +90,22 @@ class StockLotValuationMonth(models.Model):
                     first=SQL.identifier(f"first_{index}"),
                 )
             )
+        if len(past) == len(instants):
+            # only past instants: the months from the latest one's on are not needed
+            row_company = SQL("AND month.month < GREATEST(%s) %s", SQL(", ").join(starts.values()), row_company)
+        layers = SQL()
+        if past:
+            layers = SQL(
+                """
+                 UNION ALL
+                SELECT svl.company_id, svl.product_id, svl.lot_id, svl.id, svl.value, svl.create_date, FALSE
+                  FROM stock_valuation_layer svl
+                 WHERE svl.create_date >= LEAST(%(starts)s) AND svl.create_date <= %(latest)s %(layer_company)s
+                """,
+                starts=SQL(", ").join(starts.values()),
+                latest=max(past),
+                layer_company=layer_company,
+            )
         return SQL(
             """
             SELECT layer.company_id, layer.product_id, layer.lot_id, %(columns)s
@@ -89,19 +113,14 @@ class StockLotValuationMonth(models.Model):
                     SELECT month.company_id, month.product_id, month.lot_id, month.first_layer_id AS first_id,
                            month.value, month.month::timestamp AS at, TRUE AS whole
                       FROM stock_lot_valuation_month month
-                     WHERE month.month < GREATEST(%(starts)s) %(row_company)s
-                     UNION ALL
-                    SELECT svl.company_id, svl.product_id, svl.lot_id, svl.id, svl.value, svl.create_date, FALSE
-                      FROM stock_valuation_layer svl
-                     WHERE svl.create_date >= LEAST(%(starts)s) %(until)s %(layer_company)s
+                     WHERE TRUE %(row_company)s
+                    %(layers)s
                    ) layer
              GROUP BY layer.company_id, layer.product_id, layer.lot_id
             """,
             columns=SQL(", ").join(columns),
-            starts=SQL(", ").join(starts),
             row_company=row_company,
-            layer_company=layer_company,
-            until=SQL("AND svl.create_date <= %s", latest) if latest else SQL(),
+            layers=layers,
         )
 
     # ------------------------------------------------------------------

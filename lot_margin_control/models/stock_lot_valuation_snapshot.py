@@ -223,11 +223,11 @@ class StockLotValuationSnapshot(models.Model):
         company's first stock move (nothing to value). The month ends in the time zone of the
         company's address (UTC without one): the overview of a user in that time zone reads its
         closed months from these snapshots instead of recomputing them. Runs daily (idempotent): a
-        month is kept on the first run after it ends. The layers' sums of past months are compacted
-        first (``stock.lot.valuation.month._compact``).
+        month is kept on the first run after it ends. The layers' sums are compacted first
+        (``stock.lot.valuation.month._compact``).
         """
-        # the layers' sums of past months: one row per key and month (stock.lot.valuation.month)
-        self.env["stock.lot.valuation.month"].sudo()._compact(fields.Date.today().replace(day=1))
+        # the layers' sums: one row per key and month (stock.lot.valuation.month), this month's too
+        self.env["stock.lot.valuation.month"].sudo()._compact(fields.Date.today() + timedelta(days=1))
         snapshots = self.browse()
         first_moves = self.env["stock.move"].sudo()._read_group([("state", "=", "done")], ["company_id"], ["date:min"])
         for company, first_move in first_moves:
