@@ -46,15 +46,15 @@ class StockLotBulkReadMixin(models.AbstractModel):
         self.env.cr.execute(BULK_SESSION_SQL)
 
     @api.model
-    def _execute_hashed(self, query):
-        """The rows of ``query``, planned without nested loops (for this statement only).
+    def _execute_hashed(self, query, fetch=True):
+        """Run ``query`` planned without nested loops (for this statement only); its rows when ``fetch``.
 
         For the statements that join sets of 100,000 rows built in CTEs: PostgreSQL cannot estimate
         those (it assumes one row) and probes an index once per row where hashing the other side
-        once is several times faster (measured on the overview's valuation at 100,000 lots:
-        3.7 s planned as it likes, 2.7 s without nested loops)."""
+        once is several times faster (measured at 100,000 lots: the overview's valuation 3.7 s
+        planned as it likes, 2.7 s without nested loops; making a snapshot 3.7 s, 3.4 s)."""
         self.env.cr.execute(SQL("SET LOCAL enable_nestloop = off; %s", query))
-        rows = self.env.cr.fetchall()
+        rows = self.env.cr.fetchall() if fetch else None
         self.env.cr.execute("SET LOCAL enable_nestloop TO DEFAULT")
         return rows
 

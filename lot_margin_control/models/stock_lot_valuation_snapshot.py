@@ -138,26 +138,49 @@ class StockLotValuationSnapshot(models.Model):
 
     def _make_lines(self, is_now):
         """Copy the valuation's rows of this snapshot's scope and instant into its lines, and its totals
-        onto it: one ``INSERT … SELECT`` from the report's query, in the report's row order."""
+        onto it: one ``INSERT … SELECT`` from the report's query, in the report's row order
+        (``_sql_row_order``). The products and locations are ranked in that order first (a few rows
+        each): sorting 100,000 rows by their names under the database's collation took longer than
+        making them."""
         self.ensure_one()
         report = self.env["stock.lot.valuation.report"].with_company(self.company_id)
         as_of = False if is_now else fields.Datetime.to_string(self.valuation_datetime)
         report = report.with_context(valuation_date=as_of)
+        # the report's rows of the scope (its domain and record rules), made by its hashed variant:
+        # this statement is planned without nested loops (``_execute_hashed``)
         query = report._search(self._get_report_domain())
+        self.env.flush_all()  # what the valuation reads, as the report's own reads flush it
+        instant, is_now = report._get_valuation_datetime()
+        table = SQL.identifier(report._table)
+        rows = SQL(
+            "SELECT %s.* FROM (%s) AS %s WHERE %s",
+            table,
+            report._valuation_query(instant, is_now, hashed=True),
+            table,
+            query.where_clause or SQL("TRUE"),
+        )
         report._tune_bulk_session()
-        self.env.execute_query(
+        report._execute_hashed(
             SQL(
                 """
-                WITH line AS (
+                WITH product_rank AS (
+                    SELECT product.id, ROW_NUMBER() OVER (ORDER BY %(product_order)s) AS rank
+                      FROM product_product product
+                      JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
+                ),
+                location_rank AS (
+                    SELECT location.id, RANK() OVER (ORDER BY location.complete_name) AS rank
+                      FROM stock_location location
+                ),
+                line AS (
                     INSERT INTO stock_lot_valuation_snapshot_line (snapshot_id, %(columns)s)
                     SELECT %(snapshot)s, %(source_columns)s
                       FROM (%(rows)s) report
-                      JOIN product_product product ON product.id = report.product_id
-                      JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 LEFT JOIN product_category categ ON categ.id = report.product_categ_id
+                      JOIN product_rank ON product_rank.id = report.product_id
                  LEFT JOIN stock_lot lot ON lot.id = report.lot_id
-                 LEFT JOIN stock_location location ON location.id = report.location_id
-                     ORDER BY %(order)s, report.id
+                 LEFT JOIN location_rank ON location_rank.id = report.location_id
+                     ORDER BY product_rank.rank, lot.name COLLATE "C", location_rank.rank NULLS LAST, report.id
                  RETURNING value
                 )
                 UPDATE stock_lot_valuation_snapshot snapshot
@@ -169,10 +192,11 @@ class StockLotValuationSnapshot(models.Model):
                 columns=SQL(", ").join(SQL.identifier(column) for column in SNAPSHOT_COLUMNS),
                 source_columns=SQL(", ").join(SQL.identifier("report", column) for column in SNAPSHOT_COLUMNS),
                 snapshot=self.id,
-                rows=query.select(SQL("%s.*", SQL.identifier(query.table))),
-                order=report._sql_row_order(),
+                rows=rows,
+                product_order=report._sql_product_order(),
                 filters=self._describe_filters(),
-            )
+            ),
+            fetch=False,
         )
         self.invalidate_recordset(["line_count", "total_value", "filter_description", "line_ids"])
 

@@ -363,8 +363,14 @@ class StockLotValuationReport(models.Model):
         return self._valuation_query(as_of, is_now)
 
     @api.model
-    def _valuation_query(self, as_of, is_now):
+    def _valuation_query(self, as_of, is_now, hashed=False):
         """The rows as of ``as_of`` (``is_now``: the current stock and every layer).
+
+        ``hashed``: spread each partition's value with hash aggregates and joins
+        (``_sql_hashed_partitions``) instead of window functions
+        (``_sql_window_partitions``): the same rows, faster for a statement planned
+        without nested loops (a snapshot); any other plan of those joins could be
+        quadratic, so the report's own reads use the windows.
 
         Quantities are today's quants minus the done move lines after the date,
         the way core computes a quantity at a date (``qty_available`` with
@@ -446,9 +452,8 @@ class StockLotValuationReport(models.Model):
                           CASE WHEN COALESCE(tmpl.lot_valuated, FALSE) THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
             ),
             combined AS (
-                -- stock rows and layer totals side by side: window functions spread the value without
-                -- joining the two sets (the planner cannot estimate that join, a nested loop would be
-                -- quadratic)
+                -- stock rows and layer totals side by side, as the rows of their partition: the layers of
+                -- a product, or of a lot when the product is valued by lot
                 SELECT stock_row.id, stock_row.product_id, stock_row.lot_id, stock_row.location_id,
                        stock_row.warehouse_id, stock_row.company_id, stock_row.quantity, stock_row.lot_key,
                        stock_row.lot_valuated, 0 AS layer_value, FALSE AS is_layer
@@ -458,8 +463,51 @@ class StockLotValuationReport(models.Model):
                        layer.company_id, 0, layer.lot_key, layer.lot_valuated, layer.value, TRUE
                   FROM layer
             ),
+            %(partitions)s
+            SELECT valued.id,
+                   valued.lot_id,
+                   valued.product_id,
+                   tmpl.categ_id AS product_categ_id,
+                   valued.location_id,
+                   valued.warehouse_id,
+                   valued.company_id,
+                   valued.currency_id,
+                   valued.quantity,
+                   tmpl.uom_id,
+                   CASE WHEN valued.quantity <> 0 THEN valued.value / valued.quantity ELSE 0 END AS unit_cost,
+                   valued.value,
+                   CASE WHEN valued.lot_valuated THEN 'lot' ELSE 'product' END AS valuation_basis,
+                   lot.expiration_date,
+                   %(days_left)s AS remaining_shelf_life_days,
+                   CASE WHEN lot.id IS NULL THEN NULL ELSE %(shelf_life_state)s END AS shelf_life_state,
+                   lot.quality_state,
+                   %(expiry_bucket)s AS expiry_bucket,
+                   COALESCE(lot.markdown_discount, 0) AS markdown_discount,
+                   valued.value * COALESCE(lot.markdown_discount, 0) / 100 AS markdown_exposure
+              FROM valued
+              JOIN product_product product ON product.id = valued.product_id
+              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+         LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
+         LEFT JOIN stock_lot lot ON lot.id = valued.lot_id
+            """,
+            valued_location=self._sql_valued_location(),
+            undo_later_lines=undo_later_lines,
+            partitions=self._sql_hashed_partitions() if hashed else self._sql_window_partitions(),
+            layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums([(as_of, is_now)]),
+            shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
+            days_left=self.env["stock.lot"]._sql_days_left(as_of, "lot"),
+            expiry_bucket=self._sql_expiry_bucket(as_of),
+        )
+
+    @api.model
+    def _sql_window_partitions(self):
+        """The CTEs after ``combined`` up to ``valued`` of ``_valuation_query``, with window functions:
+        safe in any plan."""
+        return SQL(
+            """
             partitioned AS (
-                -- partition: the layers of a product, or of a lot when the product is valued by lot
+                -- window functions spread the value without joining the rows to their partition (the
+                -- planner cannot estimate that join, a nested loop would be quadratic)
                 SELECT combined.*, currency.id AS currency_id, currency.rounding,
                        SUM(combined.quantity) OVER partition_key AS partition_quantity,
                        ROUND(SUM(combined.layer_value) OVER partition_key / currency.rounding) * currency.rounding
@@ -495,38 +543,61 @@ class StockLotValuationReport(models.Model):
                            ELSE 0 END AS value
                   FROM shared
             )
-            SELECT valued.id,
-                   valued.lot_id,
-                   valued.product_id,
-                   tmpl.categ_id AS product_categ_id,
-                   valued.location_id,
-                   valued.warehouse_id,
-                   valued.company_id,
-                   valued.currency_id,
-                   valued.quantity,
-                   tmpl.uom_id,
-                   CASE WHEN valued.quantity <> 0 THEN valued.value / valued.quantity ELSE 0 END AS unit_cost,
-                   valued.value,
-                   CASE WHEN valued.lot_valuated THEN 'lot' ELSE 'product' END AS valuation_basis,
-                   lot.expiration_date,
-                   %(days_left)s AS remaining_shelf_life_days,
-                   CASE WHEN lot.id IS NULL THEN NULL ELSE %(shelf_life_state)s END AS shelf_life_state,
-                   lot.quality_state,
-                   %(expiry_bucket)s AS expiry_bucket,
-                   COALESCE(lot.markdown_discount, 0) AS markdown_discount,
-                   valued.value * COALESCE(lot.markdown_discount, 0) / 100 AS markdown_exposure
-              FROM valued
-              JOIN product_product product ON product.id = valued.product_id
-              JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-         LEFT JOIN product_category categ ON categ.id = tmpl.categ_id
-         LEFT JOIN stock_lot lot ON lot.id = valued.lot_id
-            """,
-            valued_location=self._sql_valued_location(),
-            undo_later_lines=undo_later_lines,
-            layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums([(as_of, is_now)]),
-            shelf_life_state=self.env["stock.lot"]._sql_shelf_life_state(as_of),
-            days_left=self.env["stock.lot"]._sql_days_left(as_of, "lot"),
-            expiry_bucket=self._sql_expiry_bucket(as_of),
+            """
+        )
+
+    @api.model
+    def _sql_hashed_partitions(self):
+        """The CTEs after ``combined`` up to ``valued`` of ``_valuation_query``, with hash aggregates and
+        joins: the same rows as ``_sql_window_partitions``, for statements planned without nested loops
+        only."""
+        return SQL(
+            """
+            partition AS (
+                -- per partition (hash aggregates and joins, no sort of every row: measured twice as fast as
+                -- window functions): its stock, its value rounded to the currency, and the row that takes
+                -- the rounding difference (the largest stock row, the first made among equals)
+                SELECT combined.company_id, combined.product_id, combined.lot_key, currency.id AS currency_id,
+                       currency.rounding, SUM(combined.quantity) AS quantity,
+                       ROUND(SUM(combined.layer_value) / currency.rounding) * currency.rounding AS value,
+                       (MIN(ARRAY[-ABS(combined.quantity), combined.id]) FILTER (WHERE NOT combined.is_layer))[2]
+                           AS largest_id
+                  FROM combined
+                  JOIN res_company company ON company.id = combined.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
+                 GROUP BY combined.company_id, combined.product_id, combined.lot_key, currency.id, currency.rounding
+            ),
+            shared AS (
+                -- each stock row's share of the value by quantity, rounded to the currency; the layer
+                -- total stays as a row of its own only when no stock holds it at that date
+                SELECT combined.*, part.currency_id, part.quantity AS partition_quantity,
+                       part.value AS partition_value, combined.id = part.largest_id AS is_largest,
+                       CASE WHEN combined.is_layer THEN part.value
+                            WHEN part.quantity <> 0
+                            THEN ROUND(part.value * combined.quantity / part.quantity / part.rounding) * part.rounding
+                            ELSE 0 END AS share_value
+                  FROM combined
+                  JOIN partition part ON part.company_id = combined.company_id
+                                     AND part.product_id = combined.product_id AND part.lot_key = combined.lot_key
+                 WHERE NOT combined.is_layer OR (part.quantity = 0 AND part.value <> 0)
+            ),
+            shared_total AS (
+                SELECT shared.company_id, shared.product_id, shared.lot_key, SUM(shared.share_value) AS value
+                  FROM shared
+                 GROUP BY shared.company_id, shared.product_id, shared.lot_key
+            ),
+            valued AS (
+                -- the largest stock row of each partition takes the rounding difference
+                SELECT shared.*,
+                       shared.share_value + CASE
+                           WHEN NOT shared.is_layer AND shared.is_largest AND shared.partition_quantity <> 0
+                           THEN shared.partition_value - total.value
+                           ELSE 0 END AS value
+                  FROM shared
+                  JOIN shared_total total ON total.company_id = shared.company_id
+                                         AND total.product_id = shared.product_id AND total.lot_key = shared.lot_key
+            )
+            """
         )
 
     @api.model
@@ -580,9 +651,14 @@ class StockLotValuationReport(models.Model):
         ``product``, ``tmpl``, ``lot`` and ``location`` (a snapshot's lines are stored in this order).
         Lot names are codes, compared byte by byte: a locale's collation on 100,000 distinct names
         took longer than the valuation itself."""
+        return SQL('%s, lot.name COLLATE "C", location.complete_name NULLS LAST', self._sql_product_order())
+
+    @api.model
+    def _sql_product_order(self):
+        """The products' part of ``_sql_row_order`` (aliases ``categ``, ``product``, ``tmpl``)."""
         return SQL(
-            """categ.complete_name, product.default_code, COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'),
-               product.id, lot.name COLLATE "C", location.complete_name NULLS LAST""",
+            "categ.complete_name, product.default_code, COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'), "
+            "product.id",
             lang=self.env.lang or "en_US",
         )
 

@@ -539,6 +539,21 @@ class TestKpiValuationAtDates(KpiCommon):
                 self.assertAlmostEqual(total, sum(layers.mapped("value")), places=2)
         return values
 
+    def _assert_hashed_rows_are_the_window_rows(self, days):
+        """The valuation by lot's two ways of spreading a partition's value (window functions for its own
+        reads, hash aggregates for snapshots) give the same rows, value for value, at each day."""
+        report = self.env["stock.lot.valuation.report"]
+        self.env.flush_all()
+        for day in days:
+            as_of, is_now = report._resolve_valuation_date(self.env["stock.lot.kpi"]._end_of_day(day) if day else None)
+            rows = {}
+            for hashed in (False, True):
+                query = SQL("SELECT * FROM (%s) AS report ORDER BY id", report._valuation_query(as_of, is_now, hashed))
+                rows[hashed] = report._execute_hashed(query) if hashed else self.env.execute_query(query)
+            with self.subTest(day=day):
+                self.assertTrue(rows[False])
+                self.assertEqual(rows[True], rows[False])
+
     def test_ties_zero_stock_and_value_without_stock_are_shared_as_the_report_does(self):
         """Two rows of the same size (the first made takes the rounding difference, here into the
         expired bucket), a product whose stock adds up to nothing while it still has value (the value
@@ -572,6 +587,7 @@ class TestKpiValuationAtDates(KpiCommon):
         self.assertEqual(sum(report.search([("product_id", "=", unheld.id)]).mapped("value")), 10.0)
         self.assertFalse(any(report.search([("product_id", "=", unvalued.id)]).mapped("value")))
         self.assertIsNotNone(values[-1][0])
+        self._assert_hashed_rows_are_the_window_rows([self.date_to, None])
 
     def test_runs_in_a_read_only_transaction(self):
         """What a hot-standby replica allows: no write, no temporary table (its planner settings are
@@ -599,6 +615,7 @@ class TestKpiValuationAtDates(KpiCommon):
         # the average-cost product's 3.50 over three units does not split evenly: the report's rounding
         rows = report.with_context(valuation_date=self.date_to).search([("product_id", "=", self.p4.id)])
         self.assertEqual(sorted(rows.mapped("value")), [1.16, 1.17, 1.17])
+        self._assert_hashed_rows_are_the_window_rows(days[1:-1] + [None])
         # before anything happened: no data either
         self.assertEqual(
             Kpi._get_valuations([Kpi._end_of_day(self.today - timedelta(days=400))], [self.company.id]),
