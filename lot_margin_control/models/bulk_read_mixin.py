@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import api, models
 from odoo.tools import SQL
 
@@ -39,6 +41,9 @@ class StockLotBulkReadMixin(models.AbstractModel):
 
     _name = "stock.lot.bulk.read.mixin"
     _description = "Lot Control: reports read by one large query"
+    # The model's query joins sets of 100,000 rows built in CTEs, which PostgreSQL cannot estimate:
+    # its statements are planned without nested loops (``_bulk_statement``).
+    _bulk_hash_joins = False
 
     @api.model
     def _tune_bulk_session(self):
@@ -58,19 +63,32 @@ class StockLotBulkReadMixin(models.AbstractModel):
         self.env.cr.execute("SET LOCAL enable_nestloop TO DEFAULT")
         return rows
 
+    @contextmanager
+    def _bulk_statement(self):
+        """Tune the transaction (``_tune_bulk_session``) and, for a model with ``_bulk_hash_joins``, plan
+        the statements run inside without nested loops (the planner's setting is set back after; a
+        failed statement leaves it to the transaction's rollback)."""
+        if not self._bulk_hash_joins:
+            self._tune_bulk_session()
+            yield
+            return
+        self.env.cr.execute(SQL("%s, set_config('enable_nestloop', 'off', TRUE)", SQL(BULK_SESSION_SQL)))
+        yield
+        self.env.cr.execute("SET LOCAL enable_nestloop TO DEFAULT")
+
     @api.model
     def _read_group(self, *args, **kwargs):
-        self._tune_bulk_session()
-        return super()._read_group(*args, **kwargs)
+        with self._bulk_statement():
+            return super()._read_group(*args, **kwargs)
 
     @api.model
     def search_count(self, domain, limit=None):
-        self._tune_bulk_session()
-        return super().search_count(domain, limit=limit)
+        with self._bulk_statement():
+            return super().search_count(domain, limit=limit)
 
     def _fetch_query(self, query, fields):
-        self._tune_bulk_session()
-        return super()._fetch_query(query, fields)
+        with self._bulk_statement():
+            return super()._fetch_query(query, fields)
 
     @api.model
     def _is_fast_readable(self, fnames):
@@ -86,11 +104,11 @@ class StockLotBulkReadMixin(models.AbstractModel):
         query = self._search(domain or [], offset=offset, limit=limit, order=order or self._order)
         if query.is_empty():
             return []
-        self._tune_bulk_session()
         table = query.table
-        rows = self.env.execute_query(
-            query.select(SQL.identifier(table, "id"), *(SQL.identifier(table, name) for name in fnames))
-        )
+        with self._bulk_statement():
+            rows = self.env.execute_query(
+                query.select(SQL.identifier(table, "id"), *(SQL.identifier(table, name) for name in fnames))
+            )
         return self._format_rows(rows, fnames, read_kwargs.get("load", "_classic_read"))
 
     @api.model

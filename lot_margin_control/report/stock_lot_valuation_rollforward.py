@@ -84,6 +84,7 @@ class StockLotValuationRollforward(models.Model):
     _name = "stock.lot.valuation.rollforward"
     _inherit = ["stock.lot.bulk.read.mixin"]
     _description = "Valuation Roll-forward by Lot"
+    _bulk_hash_joins = True
     _auto = False
     _rec_name = "lot_id"
     _order = "company_id, product_categ_id, product_id, lot_id"
@@ -517,26 +518,26 @@ class StockLotValuationRollforward(models.Model):
         """The rows matching ``domain`` for the spreadsheet, as dicts, by category, product and lot: one
         query with the names joined in SQL, one batched read of the product names."""
         self.check_access("read")
-        self._tune_bulk_session()
         query = self._search(domain)
-        rows = self.env.execute_query_dict(
-            SQL(
-                """
-                SELECT rollforward.*,
-                       COALESCE(categ.complete_name, '') AS category,
-                       COALESCE(lot.name, '') AS lot,
-                       COALESCE(uom.name->>%(lang)s, uom.name->>'en_US') AS uom
-                  FROM (%(rows)s) rollforward
-                  JOIN product_product product ON product.id = rollforward.product_id
-                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-             LEFT JOIN product_category categ ON categ.id = rollforward.product_categ_id
-             LEFT JOIN stock_lot lot ON lot.id = rollforward.lot_id
-             LEFT JOIN uom_uom uom ON uom.id = rollforward.uom_id
-                 ORDER BY categ.complete_name, product.default_code,
-                          COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'), product.id, lot.name NULLS FIRST
-                """,
-                rows=query.select(SQL("%s.*", SQL.identifier(query.table))),
-                lang=self.env.lang or "en_US",
+        with self._bulk_statement():
+            rows = self.env.execute_query_dict(
+                SQL(
+                    """
+                    SELECT rollforward.*,
+                           COALESCE(categ.complete_name, '') AS category,
+                           COALESCE(lot.name, '') AS lot,
+                           COALESCE(uom.name->>%(lang)s, uom.name->>'en_US') AS uom
+                      FROM (%(rows)s) rollforward
+                      JOIN product_product product ON product.id = rollforward.product_id
+                      JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 LEFT JOIN product_category categ ON categ.id = rollforward.product_categ_id
+                 LEFT JOIN stock_lot lot ON lot.id = rollforward.lot_id
+                 LEFT JOIN uom_uom uom ON uom.id = rollforward.uom_id
+                     ORDER BY categ.complete_name, product.default_code,
+                              COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'), product.id, lot.name NULLS FIRST
+                    """,
+                    rows=query.select(SQL("%s.*", SQL.identifier(query.table))),
+                    lang=self.env.lang or "en_US",
+                )
             )
-        )
         return self.env["stock.lot.valuation.report"]._set_product_names(rows)
