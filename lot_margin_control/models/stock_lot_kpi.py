@@ -546,6 +546,15 @@ class StockLotKpi(models.AbstractModel):
             "blocked_value": [("quality_state", "in", list(HELD_QUALITY_STATES))],
         }
         if code in valuation_domains and (code != "obsolescence" or self.env.user.has_groups(COST_READERS)):
+            closes = self._get_kept_closes(self._end_of_day(last), companies)
+            if closes:
+                # the tile came from the month-end close: its lines, as they stood when it was kept
+                return window(
+                    title,
+                    "stock.lot.valuation.snapshot.line",
+                    [("snapshot_id", "in", closes.ids), *valuation_domains[code]],
+                    ("list", "pivot"),
+                )
             return window(
                 title, "stock.lot.valuation.report", valuation_domains[code], ("list", "pivot"), valuation_context
             )

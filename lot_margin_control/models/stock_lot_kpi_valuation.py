@@ -65,6 +65,34 @@ class StockLotKpi(models.AbstractModel):
         return result
 
     @api.model
+    def _get_kept_closes(self, instant, companies):
+        """The month-end closes ``_get_valuations`` reads at ``instant`` for ``companies`` (the latest
+        kept whole-company snapshot of each), or none when one of the companies has none there or the
+        instant is not past."""
+        instant, is_now = self.env["stock.lot.valuation.report"]._resolve_valuation_date(instant)
+        if is_now:
+            return self.env["stock.lot.valuation.snapshot"]
+        snapshots = (
+            self.env["stock.lot.valuation.snapshot"]
+            .sudo()
+            .search(
+                [
+                    ("is_period_end", "=", True),
+                    ("is_whole_company", "=", True),
+                    ("valuation_datetime", "=", instant),
+                    ("company_id", "in", companies.ids),
+                ],
+                order="id desc",
+            )
+        )
+        latest = {}
+        for snapshot in snapshots:
+            latest.setdefault(snapshot.company_id, snapshot)
+        if set(latest) != set(companies):
+            return self.env["stock.lot.valuation.snapshot"]
+        return self.env["stock.lot.valuation.snapshot"].browse(snapshot.id for snapshot in latest.values())
+
+    @api.model
     def _sql_kept_valuations(self, past, company_ids):
         """The sums of the month-end closes: one row ``(idx, TRUE, rows, total, expired, near, held)`` per
         instant of ``past`` (``{idx: instant}``) at which each of the companies has a whole-company

@@ -671,6 +671,13 @@ class TestKpiMonthEndCloses(KpiCommon):
         for code in ("inventory_value", "expired_value", "near_expiry_value", "blocked_value"):
             self.assertEqual(kept[code]["value"], computed[code]["value"], code)
         self.assertEqual(kept["blocked_value"]["value"], 29.0)
+        # the drill-down opens the close's lines behind the number, not the valuation recomputed today
+        self.assertEqual(computed["blocked_value"]["action"]["res_model"], "stock.lot.valuation.report")
+        for code in ("inventory_value", "blocked_value"):
+            action = kept[code]["action"]
+            self.assertEqual(action["res_model"], "stock.lot.valuation.snapshot.line")
+            lines = self.env[action["res_model"]].with_context(**action["context"]).search(action["domain"])
+            self.assertAlmostEqual(sum(lines.mapped("value")), kept[code]["value"], places=2)
 
     def test_the_cron_keeps_each_closed_month_once(self):
         """Every month ended since the company's first move (at most ``months``), at the end of its last
