@@ -68,6 +68,7 @@ def test_install_upgrade_uninstall_keep_existing_lots(legacy_database):
 
     run_odoo(legacy_database, "-u", "lot_margin_control", "--stop-after-init")
     assert module_state(legacy_database) == "installed"
+    assert len(sql(legacy_database, "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%lmc%'")) == 4
 
     odoo_shell(
         legacy_database,
@@ -82,3 +83,5 @@ def test_install_upgrade_uninstall_keep_existing_lots(legacy_database):
         "AND column_name = 'supplier_lot_name'",
     )
     assert not sql(legacy_database, "SELECT 1 FROM res_groups WHERE name->>'en_US' = 'Quality Manager'")
+    # the indexes it added to core's tables are gone with it
+    assert not sql(legacy_database, "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%lmc%'")

@@ -57,8 +57,8 @@ class StockLotValuationMonth(models.Model):
         """SQL rows ``(company_id, product_id, lot_id, value_0, first_0, value_1, first_1, …)``: per
         company, product and lot (NULL: layers without lot), for each instant of ``instants``
         (``(as_of, is_now)`` pairs, naive UTC; "now" counts every layer) the sum of the layers made
-        up to it and the first of them (NULL when it has none). Only keys with a layer up to one of
-        the instants have a row.
+        up to it and the first of them (both NULL when it has none, e.g. a key whose layers all came
+        later: callers keep the keys they need by these columns).
 
         Now is every row of this table. A past instant is its whole months before its own here, and
         the layers of its own month up to it from ``stock_valuation_layer`` (by its date index). The

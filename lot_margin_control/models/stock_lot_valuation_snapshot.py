@@ -152,13 +152,16 @@ class StockLotValuationSnapshot(models.Model):
         self.env.flush_all()  # what the valuation reads, as the report's own reads flush it
         instant, is_now = report._get_valuation_datetime()
         table = SQL.identifier(report._table)
-        rows = SQL(
-            "SELECT %s.* FROM (%s) AS %s WHERE %s",
-            table,
-            report._valuation_query(instant, is_now, hashed=True),
-            table,
-            query.where_clause or SQL("TRUE"),
-        )
+        rows = query.select(SQL("%s.*", table))
+        if query.from_clause.code == SQL("%s AS %s", report._table_sql, table).code:
+            # the scope's conditions are on the rows' own columns (no join): the same rows, hashed
+            rows = SQL(
+                "SELECT %s.* FROM (%s) AS %s WHERE %s",
+                table,
+                report._valuation_query(instant, is_now, hashed=True),
+                table,
+                query.where_clause or SQL("TRUE"),
+            )
         report._tune_bulk_session()
         report._execute_hashed(
             SQL(
