@@ -81,6 +81,7 @@ class StockLotKpi(models.AbstractModel):
         values = self._compute(periods, companies)
         currency = self._get_currency(companies)
         names = self._get_names()
+        closes = self._get_kept_closes(self._end_of_day(last), companies)
         result = []
         for code in self._get_codes():
             unit = KPIS[code]
@@ -97,7 +98,7 @@ class StockLotKpi(models.AbstractModel):
                     "higher_is_better": higher,
                     "status": self._get_status(current, target, higher),
                     "currency_id": currency.id if unit == "currency" and currency else False,
-                    "action": self._get_action(code, first, last, companies),
+                    "action": self._get_action(code, first, last, companies, closes),
                 }
             )
         return result
@@ -516,8 +517,9 @@ class StockLotKpi(models.AbstractModel):
     # Drill-down
     # ------------------------------------------------------------------
     @api.model
-    def _get_action(self, code, first, last, companies):
-        """The ``ir.actions.act_window`` of the records behind a tile's number on the period."""
+    def _get_action(self, code, first, last, companies, closes=None):
+        """The ``ir.actions.act_window`` of the records behind a tile's number on the period; a value
+        tile of a closed month opens ``closes`` (``_get_kept_closes`` of the period's end)."""
         start = fields.Datetime.to_string(self._end_of_day(first - timedelta(days=1)))
         end = fields.Datetime.to_string(self._end_of_day(last))
         company_domain = [("company_id", "in", companies.ids)]
@@ -546,7 +548,8 @@ class StockLotKpi(models.AbstractModel):
             "blocked_value": [("quality_state", "in", list(HELD_QUALITY_STATES))],
         }
         if code in valuation_domains and (code != "obsolescence" or self.env.user.has_groups(COST_READERS)):
-            closes = self._get_kept_closes(self._end_of_day(last), companies)
+            if closes is None:
+                closes = self._get_kept_closes(self._end_of_day(last), companies)
             if closes:
                 # the tile came from the month-end close: its lines, as they stood when it was kept
                 return window(
