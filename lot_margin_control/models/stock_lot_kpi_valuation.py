@@ -46,10 +46,9 @@ class StockLotKpi(models.AbstractModel):
         rows = {}
         kept = set()
         if past:
-            for index, is_kept, *figures in self.env.execute_query(self._sql_kept_valuations(past, company_ids)):
+            for index, *figures in self.env.execute_query(self._sql_kept_valuations(past, company_ids)):
                 kept.add(index)
-                if is_kept and figures[0]:
-                    rows[index] = tuple(figures)
+                rows[index] = tuple(figures)
         computed = [index for index in range(len(instants)) if index not in kept]
         if computed:
             query = self._sql_valuations([resolved[index] for index in computed], company_ids)
@@ -94,7 +93,7 @@ class StockLotKpi(models.AbstractModel):
 
     @api.model
     def _sql_kept_valuations(self, past, company_ids):
-        """The sums of the month-end closes: one row ``(idx, TRUE, rows, total, expired, near, held)`` per
+        """The sums of the month-end closes: one row ``(idx, rows, total, expired, near, held)`` per
         instant of ``past`` (``{idx: instant}``) at which each of the companies has a whole-company
         snapshot kept as a period end (the latest made, when several): the valuation by lot's rows at
         that instant, as they stood when the snapshot was made (later changes of a lot's status or
@@ -117,7 +116,7 @@ class StockLotKpi(models.AbstractModel):
                  GROUP BY kept.idx
                 HAVING COUNT(*) = %(company_count)s
             )
-            SELECT covered.idx, TRUE, COUNT(line.id),
+            SELECT covered.idx, COUNT(line.id),
                    SUM(line.value),
                    SUM(line.value) FILTER (WHERE line.expiry_bucket = 'expired'),
                    SUM(line.value) FILTER (WHERE line.lot_id IS NOT NULL AND line.shelf_life_state = 'near_expiry'),
