@@ -29,6 +29,10 @@ run), then one more run of each side under tracemalloc for the peak memory:
   ``rollforward_month_pivot``: ours the pivot by category of every value column
   (one ``read_group``); ``rollforward_month_page``: ours the list's first page
   with its count (two executions of the query); core the same peer.
+  ``rollforward_closed_month``: ours the same read of the last calendar month,
+  whose two ends are month-end closes (kept by the daily cron, run first:
+  ``stock.lot.valuation.snapshot._cron_keep_month_ends``), in the company's time
+  zone; core the lots' values at those two dates.
 
 Checked every time: the snapshot's and the roll-forward's totals equal the
 layers up to the same instants (the tie-out), and every roll-forward row adds up.
@@ -47,7 +51,7 @@ import common
 import generator
 import runner
 
-from odoo import Command
+from odoo import Command, fields
 
 NAME = "valuation_snapshot"
 FULL_LOTS = bench_valuation.FULL_LOTS
@@ -76,6 +80,7 @@ TARGETS_MS = {
     "rollforward_month": 5_000,
     "rollforward_month_pivot": 5_000,
     "rollforward_month_page": 5_000,
+    "rollforward_closed_month": 5_000,
 }
 TARGET_PIVOT_RATIO = 1.0
 TARGET_XLSX_MIB = 200
@@ -99,9 +104,20 @@ class Sides:
             "valuation_date_from": (closing - timedelta(days=MONTH_DAYS)).isoformat(sep=" "),
             "valuation_date": closing.isoformat(sep=" "),
         }
+        # the last calendar month, both ends kept as month-end closes
+        company = env.company
+        tz = company.partner_id.tz or "UTC"
+        env["stock.lot.valuation.snapshot"]._cron_keep_month_ends(months=2)
+        env.cr.commit()
+        last_month_end = fields.Date.context_today(env.user.with_context(tz=tz)).replace(day=1) - timedelta(days=1)
+        self.closed_period = {
+            "valuation_date_from": fields.Date.to_string(last_month_end.replace(day=1) - timedelta(days=1)),
+            "valuation_date": fields.Date.to_string(last_month_end),
+            "tz": tz,
+        }
 
-    def closing_total(self):
-        rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.period)
+    def closing_total(self, period=None):
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**(period or self.period))
         return bench_valuation._layer_total(self.env, self.product_ids, rollforward._get_period()[1])
 
     def drop_snapshot(self):
@@ -132,6 +148,11 @@ class Sides:
         rows = rollforward.search_read([("product_id", "in", self.product_ids)], ROLLFORWARD_FIELDS)
         return len(rows), rows
 
+    def rollforward_closed_month(self, _i):
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.closed_period)
+        rows = rollforward.search_read([("product_id", "in", self.product_ids)], ROLLFORWARD_FIELDS)
+        return len(rows), rows
+
     def rollforward_pivot(self, _i):
         rollforward = self.env["stock.lot.valuation.rollforward"].with_context(**self.period)
         measures = [f"{name}:sum" for name in ROLLFORWARD_FIELDS if name.endswith("_value")]
@@ -155,12 +176,15 @@ class Sides:
         )
         return len(groups), sum(group["value"] for group in groups)
 
-    def core_lot_values_at_both_dates(self, _i):
+    def core_lot_values_at_both_dates(self, _i, period=None):
         rows = 0
         for key in ("valuation_date_from", "valuation_date"):
-            lots = self.env["stock.lot"].with_context(to_date=self.period[key])
+            lots = self.env["stock.lot"].with_context(to_date=(period or self.period)[key])
             rows = len(lots.search_read([("product_id", "in", self.product_ids)], ["total_value"]))
         return rows, None
+
+    def core_lot_values_at_closed_month_ends(self, _i):
+        return self.core_lot_values_at_both_dates(_i, self.closed_period)
 
 
 def _check_total(case, total, expected):
@@ -195,6 +219,7 @@ def bench_size(env, n, args):
             "rollforward_month": (sides.rollforward, sides.core_lot_values_at_both_dates),
             "rollforward_month_pivot": (sides.rollforward_pivot, sides.core_lot_values_at_both_dates),
             "rollforward_month_page": (sides.rollforward_page, sides.core_lot_values_at_both_dates),
+            "rollforward_closed_month": (sides.rollforward_closed_month, sides.core_lot_values_at_closed_month_ends),
         }
         for case, (ours, core) in cases.items():
             if args.cases and case not in args.cases:
@@ -212,7 +237,9 @@ def bench_size(env, n, args):
                 _check_total(case, value[1], layers_now)
                 extra = {"total_value": round(value[1], 2), "layers_total": round(layers_now, 2)}
             if case == "rollforward_month":
-                extra = _check_rollforward(env, sides, product_ids, value[1])
+                extra = _check_rollforward(env, sides.period, product_ids, value[1])
+            if case == "rollforward_closed_month":
+                extra = _check_rollforward(env, sides.closed_period, product_ids, value[1])
             if case == "rollforward_month_pivot":
                 closing_total = float(sides.closing_total())
                 _check_total(case, value[1], closing_total)
@@ -226,9 +253,9 @@ def bench_size(env, n, args):
     return rows
 
 
-def _check_rollforward(env, sides, product_ids, rows):
+def _check_rollforward(env, period, product_ids, rows):
     """Every row adds up; opening and closing totals are the layers at both instants."""
-    rollforward = env["stock.lot.valuation.rollforward"].with_context(**sides.period)
+    rollforward = env["stock.lot.valuation.rollforward"].with_context(**period)
     opening, closing, _now = rollforward._get_period()
     signs = {"receipt": 1, "production": 1, "return": 1, "delivery": -1, "consumption": -1, "writeoff": -1}
     for row in rows:
@@ -240,7 +267,11 @@ def _check_rollforward(env, sides, product_ids, rows):
     closing_total = float(bench_valuation._layer_total(env, product_ids, closing))
     _check_total("rollforward opening", sum(row["opening_value"] for row in rows), opening_total)
     _check_total("rollforward closing", sum(row["closing_value"] for row in rows), closing_total)
-    return {"opening_total": round(opening_total, 2), "closing_total": round(closing_total, 2)}
+    return {
+        "period": f"{period['valuation_date_from']} - {period['valuation_date']}",
+        "opening_total": round(opening_total, 2),
+        "closing_total": round(closing_total, 2),
+    }
 
 
 def _bench_xlsx(env, sides, product_ids, runs):

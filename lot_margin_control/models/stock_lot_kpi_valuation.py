@@ -66,30 +66,16 @@ class StockLotKpi(models.AbstractModel):
     @api.model
     def _get_kept_closes(self, instant, companies):
         """The month-end closes ``_get_valuations`` reads at ``instant`` for ``companies`` (the latest
-        kept whole-company snapshot of each), or none when one of the companies has none there or the
-        instant is not past."""
+        kept whole-company snapshot of each, ``stock.lot.valuation.snapshot._sql_kept_closes``), or none
+        when one of the companies has none there or the instant is not past."""
+        snapshots = self.env["stock.lot.valuation.snapshot"]
         instant, is_now = self.env["stock.lot.valuation.report"]._resolve_valuation_date(instant)
         if is_now:
-            return self.env["stock.lot.valuation.snapshot"]
-        snapshots = (
-            self.env["stock.lot.valuation.snapshot"]
-            .sudo()
-            .search(
-                [
-                    ("is_period_end", "=", True),
-                    ("is_whole_company", "=", True),
-                    ("valuation_datetime", "=", instant),
-                    ("company_id", "in", companies.ids),
-                ],
-                order="id desc",
-            )
-        )
-        latest = {}
-        for snapshot in snapshots:
-            latest.setdefault(snapshot.company_id, snapshot)
-        if set(latest) != set(companies):
-            return self.env["stock.lot.valuation.snapshot"]
-        return self.env["stock.lot.valuation.snapshot"].browse(snapshot.id for snapshot in latest.values())
+            return snapshots
+        kept = snapshots.sudo()._get_kept_closes({0: instant}, companies.ids).get(0, {})
+        if set(kept) != set(companies.ids):
+            return snapshots
+        return snapshots.browse(snapshot.id for snapshot in kept.values())
 
     @api.model
     def _sql_kept_valuations(self, past, company_ids):
@@ -101,15 +87,7 @@ class StockLotKpi(models.AbstractModel):
         """
         return SQL(
             """
-            WITH instant(idx, as_of) AS (VALUES %(instants)s),
-            kept AS (
-                SELECT DISTINCT ON (instant.idx, snapshot.company_id) instant.idx, snapshot.id
-                  FROM instant
-                  JOIN stock_lot_valuation_snapshot snapshot ON snapshot.valuation_datetime = instant.as_of
-                 WHERE snapshot.is_period_end AND snapshot.is_whole_company
-                   AND snapshot.company_id = ANY(%(company_ids)s)
-                 ORDER BY instant.idx, snapshot.company_id, snapshot.id DESC
-            ),
+            WITH kept(idx, company_id, id) AS (%(kept)s),
             covered AS (
                 SELECT kept.idx, ARRAY_AGG(kept.id) AS snapshot_ids
                   FROM kept
@@ -125,8 +103,7 @@ class StockLotKpi(models.AbstractModel):
          LEFT JOIN stock_lot_valuation_snapshot_line line ON line.snapshot_id = ANY(covered.snapshot_ids)
              GROUP BY covered.idx
             """,
-            instants=SQL(", ").join(SQL("(%s, %s::timestamp)", index, instant) for index, instant in past.items()),
-            company_ids=list(company_ids),
+            kept=self.env["stock.lot.valuation.snapshot"]._sql_kept_closes(past, company_ids),
             company_count=len(set(company_ids)),
             held=HELD_QUALITY_STATES,
         )

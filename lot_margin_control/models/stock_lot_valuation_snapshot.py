@@ -242,6 +242,33 @@ class StockLotValuationSnapshot(models.Model):
     # Month-end closes
     # ------------------------------------------------------------------
     @api.model
+    def _sql_kept_closes(self, instants, company_ids=None):
+        """SQL rows ``(idx, company_id, snapshot_id)``: for each instant of ``instants`` (``{idx: instant}``,
+        naive UTC) and each company of ``company_ids`` (None: every company) that has one, the close kept
+        there: the latest whole-company snapshot kept as a period end at that instant. What the
+        overview's closed months and the roll-forward's ends read instead of recomputing the valuation."""
+        return SQL(
+            """
+            SELECT DISTINCT ON (instant.idx, snapshot.company_id) instant.idx, snapshot.company_id, snapshot.id
+              FROM (VALUES %(instants)s) AS instant(idx, as_of)
+              JOIN stock_lot_valuation_snapshot snapshot ON snapshot.valuation_datetime = instant.as_of
+             WHERE snapshot.is_period_end AND snapshot.is_whole_company %(company)s
+             ORDER BY instant.idx, snapshot.company_id, snapshot.id DESC
+            """,
+            instants=SQL(", ").join(SQL("(%s, %s::timestamp)", index, instant) for index, instant in instants.items()),
+            company=SQL("AND snapshot.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL(),
+        )
+
+    @api.model
+    def _get_kept_closes(self, instants, company_ids):
+        """``{idx: {company_id: snapshot}}`` of ``_sql_kept_closes``: the closes kept at each instant."""
+        closes = {}
+        if instants and company_ids:
+            for index, company_id, snapshot_id in self.env.execute_query(self._sql_kept_closes(instants, company_ids)):
+                closes.setdefault(index, {})[company_id] = self.browse(snapshot_id)
+        return closes
+
+    @api.model
     def _cron_keep_month_ends(self, months=MONTH_END_MONTHS):
         """Keep each company's valuation at the end of each of the last ``months`` closed months, once.
 

@@ -117,6 +117,8 @@ class StockLotValuationRollforward(models.Model):
         "product.template": ["lot_valuated", "is_storable", "categ_id", "uom_id"],
         "res.company": ["currency_id", "partner_id"],
         "res.currency": ["rounding"],
+        "stock.lot.valuation.snapshot": ["valuation_datetime", "is_period_end", "is_whole_company", "company_id"],
+        "stock.lot.valuation.snapshot.line": ["snapshot_id", "company_id", "product_id", "lot_id", "quantity", "value"],
     }
 
     lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, depends_context=PERIOD)
@@ -202,10 +204,31 @@ class StockLotValuationRollforward(models.Model):
     # ------------------------------------------------------------------
     # SQL
     # ------------------------------------------------------------------
+    @api.model
+    def _get_kept_ends(self, opening, closing, closing_is_now):
+        """``{company_id: (opening close, closing close)}`` for every company: the ids of the month-end
+        closes kept at the period's ends (``stock.lot.valuation.snapshot._sql_kept_closes``), None where
+        the company has none (the end is computed); the present (``closing_is_now``) has none."""
+        instants = {0: opening} if closing_is_now else {0: opening, 1: closing}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH kept(idx, company_id, id) AS (%(kept)s)
+                SELECT company.id, opening.id, closing.id
+                  FROM res_company company
+             LEFT JOIN kept opening ON opening.idx = 0 AND opening.company_id = company.id
+             LEFT JOIN kept closing ON closing.idx = 1 AND closing.company_id = company.id
+                """,
+                kept=self.env["stock.lot.valuation.snapshot"]._sql_kept_closes(instants),
+            )
+        )
+        return {company_id: (opening_close, closing_close) for company_id, opening_close, closing_close in rows}
+
     @property
     def _table_query(self):
         opening, closing, closing_is_now = self._get_period()
-        return self._rollforward_query(opening, closing, closing_is_now)
+        kept_ends = self._get_kept_ends(opening, closing, closing_is_now)
+        return self._rollforward_query(opening, closing, closing_is_now, kept_ends)
 
     @api.model
     def _sql_flow(self, inflow, counterpart_usage):
@@ -224,9 +247,91 @@ class StockLotValuationRollforward(models.Model):
         )
 
     @api.model
-    def _rollforward_query(self, opening, closing, closing_is_now):
+    def _rollforward_query(self, opening, closing, closing_is_now, kept_ends=None):
         """The rows between the instants ``opening`` and ``closing`` (``closing_is_now``: every layer
-        and line up to now). Ids pack the lot (or, without lot, the product) and the company."""
+        and line up to now). Ids pack the lot (or, without lot, the product) and the company.
+
+        ``kept_ends``: ``_get_kept_ends`` (None: no close). A company's end that is a month-end close
+        is that close's lines summed by lot (what was closed, read by the snapshot's index); the
+        others are computed, and only for the companies and ends that need it: a month between two
+        closes computes nothing but its movements."""
+        ends = ("opening", "closing")
+        kept_ends = kept_ends or {}
+        closes = {end: sorted(ids[index] for ids in kept_ends.values() if ids[index]) for index, end in enumerate(ends)}
+        computed = {
+            end: sorted(company for company, ids in kept_ends.items() if not ids[index])
+            for index, end in enumerate(ends)
+        }
+
+        def computes(end, company):
+            """SQL: whether ``end`` of the company ``company`` (SQL) is computed (not read from a close)."""
+            if not closes[end]:
+                return SQL("TRUE")
+            if not computed[end]:
+                return SQL("FALSE")
+            return SQL("%s = ANY(%s)", company, computed[end])
+
+        # the layers' sums at each end computed for some company
+        layer_instants = {}
+        if not closes["opening"] or computed["opening"]:
+            layer_instants["opening"] = (opening, False)
+        if not closes["closing"] or computed["closing"]:
+            layer_instants["closing"] = (closing, closing_is_now)
+        if layer_instants:
+            position = {end: index for index, end in enumerate(layer_instants)}
+            layer_values = {
+                end: SQL(
+                    "CASE WHEN %s THEN COALESCE(sums.%s, 0) ELSE 0 END",
+                    computes(end, SQL("sums.company_id")),
+                    SQL.identifier(f"value_{position[end]}"),
+                )
+                if end in position
+                else SQL("0")
+                for end in ends
+            }
+            layer_by_lot = SQL(
+                """SELECT sums.company_id, sums.product_id, sums.lot_id,
+                          %(opening_value)s AS opening_value, %(closing_value)s AS closing_value
+                     FROM (%(layer_sums)s) sums
+                    WHERE sums.%(first)s IS NOT NULL""",
+                opening_value=layer_values["opening"],
+                closing_value=layer_values["closing"],
+                layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums(
+                    list(layer_instants.values()),
+                    company_ids=sorted(set(computed["opening"] + computed["closing"]))
+                    if closes["opening"] or closes["closing"]
+                    else None,
+                ),
+                # keys with a layer up to the latest computed end
+                first=SQL.identifier(f"first_{len(layer_instants) - 1}"),
+            )
+        else:
+            layer_by_lot = SQL(
+                "SELECT NULL::integer AS company_id, NULL::integer AS product_id, NULL::integer AS lot_id, "
+                "0 AS opening_value, 0 AS closing_value WHERE FALSE"
+            )
+        kept_rows = SQL()
+        if closes["opening"] or closes["closing"]:
+            kept_sums = SQL(", ").join(
+                SQL(
+                    "COALESCE(SUM(line.%(column)s) FILTER (WHERE line.snapshot_id = ANY(%(closes)s)), 0)",
+                    column=SQL.identifier(column),
+                    closes=closes[end],
+                )
+                for column in ("quantity", "value")
+                for end in ends
+            )
+            kept_rows = SQL(
+                """
+                 UNION ALL
+                SELECT line.company_id, line.product_id, line.lot_id, %(kept_sums)s, NULL, 0, 0
+                  FROM stock_lot_valuation_snapshot_line line
+                 WHERE line.snapshot_id = ANY(%(closes)s)
+                 GROUP BY line.company_id, line.product_id, line.lot_id
+                """,
+                kept_sums=kept_sums,
+                closes=closes["opening"] + closes["closing"],
+            )
         until_closing = SQL("TRUE") if closing_is_now else SQL("svl.create_date <= %s", closing)
         line_until_closing = SQL("TRUE") if closing_is_now else SQL("ml.date <= %s", closing)
         lot_valuated = SQL("COALESCE(tmpl.lot_valuated, FALSE)")
@@ -324,6 +429,8 @@ class StockLotValuationRollforward(models.Model):
                   JOIN valued_location loc ON loc.id = side.location_id
                   JOIN stock_location other ON other.id = side.other_id
                  WHERE ml.state = 'done' AND ml.date > %(opening)s
+                   -- lines after the closing only where an end is computed
+                   AND (%(line_until_closing)s OR %(opening_location)s OR %(closing_location)s)
                    AND (ml.owner_id IS NULL OR ml.owner_id = loc.company_partner_id)
                    AND NOT (other.company_id = loc.company_id AND other.usage IN ('internal', 'transit'))
             ),
@@ -333,14 +440,19 @@ class StockLotValuationRollforward(models.Model):
                        SUM(part.opening_qty) AS opening_qty, SUM(part.closing_qty) AS closing_qty
                   FROM (
                         SELECT loc.company_id, quant.product_id, quant.lot_id,
-                               quant.quantity AS opening_qty, quant.quantity AS closing_qty
+                               CASE WHEN %(opening_location)s THEN quant.quantity ELSE 0 END AS opening_qty,
+                               CASE WHEN %(closing_location)s THEN quant.quantity ELSE 0 END AS closing_qty
                           FROM stock_quant quant
                           JOIN valued_location loc ON loc.id = quant.location_id
-                         WHERE quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id
+                         WHERE (quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id)
+                           AND (%(opening_location)s OR %(closing_location)s)
                          UNION ALL
-                        SELECT line_side.company_id, line_side.product_id, line_side.lot_id, -line_side.quantity,
-                               CASE WHEN line_side.in_period THEN 0 ELSE -line_side.quantity END
+                        SELECT line_side.company_id, line_side.product_id, line_side.lot_id,
+                               CASE WHEN %(opening_line)s THEN -line_side.quantity ELSE 0 END,
+                               CASE WHEN line_side.in_period OR NOT %(closing_line)s THEN 0
+                                    ELSE -line_side.quantity END
                           FROM line_side
+                         WHERE %(opening_line)s OR (%(closing_line)s AND NOT line_side.in_period)
                        ) part
                  GROUP BY part.company_id, part.product_id, part.lot_id
             ),
@@ -349,12 +461,7 @@ class StockLotValuationRollforward(models.Model):
                 SELECT by_lot.company_id, by_lot.product_id,
                        CASE WHEN %(lot_valuated)s THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
                        SUM(by_lot.opening_value) AS opening_value, SUM(by_lot.closing_value) AS closing_value
-                  FROM (
-                        SELECT sums.company_id, sums.product_id, sums.lot_id,
-                               COALESCE(sums.value_0, 0) AS opening_value, sums.value_1 AS closing_value
-                          FROM (%(layer_sums)s) sums
-                         WHERE sums.first_1 IS NOT NULL
-                       ) by_lot
+                  FROM (%(layer_by_lot)s) by_lot
                   JOIN product_product product ON product.id = by_lot.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
                  WHERE tmpl.is_storable
@@ -442,6 +549,7 @@ class StockLotValuationRollforward(models.Model):
                                valued.closing_qty, valued.opening_value, valued.closing_value,
                                NULL AS flow, 0 AS quantity, 0 AS value
                           FROM valued
+                         %(kept_rows)s
                          UNION ALL
                         SELECT line_side.company_id, line_side.product_id, line_side.lot_id, 0, 0, 0, 0,
                                line_side.flow, SUM(line_side.quantity), 0
@@ -487,9 +595,12 @@ class StockLotValuationRollforward(models.Model):
             valued_location=self.env["stock.lot.valuation.report"]._sql_valued_location(),
             opening=opening,
             until_closing=until_closing,
-            layer_sums=self.env["stock.lot.valuation.month"]._sql_layer_sums(
-                [(opening, False), (closing, closing_is_now)]
-            ),
+            layer_by_lot=layer_by_lot,
+            kept_rows=kept_rows,
+            opening_location=computes("opening", SQL("loc.company_id")),
+            closing_location=computes("closing", SQL("loc.company_id")),
+            opening_line=computes("opening", SQL("line_side.company_id")),
+            closing_line=computes("closing", SQL("line_side.company_id")),
             line_until_closing=line_until_closing,
             line_flow=self._sql_flow(SQL("side.sign > 0"), SQL("other.usage")),
             layer_flow=self._sql_flow(

@@ -1,10 +1,10 @@
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools import float_is_zero
 
-from ..report.stock_lot_valuation_rollforward import FLOWS
+from ..report.stock_lot_valuation_rollforward import FLOWS, last_month_end
 from .valuation_common import ValuationCommon
 
 # (costing method, valued by lot): products valued by product are created the ordinary way
@@ -264,9 +264,9 @@ class TestValuationRollforward(RollforwardCommon):
     def test_query_count_does_not_grow_with_lots(self):
         fields_read = ["opening_value", "closing_value", "delivery_value", "revaluation_value"]
         self.env.flush_all()
-        # the transaction's tuning (no JIT, see test_reads_run_without_jit; no nested loops), the query,
-        # and the planner's setting set back
-        with self.assertQueryCount(3):
+        # the month-end closes kept at the period's ends, the transaction's tuning (no JIT, see
+        # test_reads_run_without_jit; no nested loops), the query, and the planner's setting set back
+        with self.assertQueryCount(4):
             self.Rollforward.search_fetch([], fields_read)
         product = self.products[0]
         for index in range(5):
@@ -274,9 +274,96 @@ class TestValuationRollforward(RollforwardCommon):
             self._receive(product, [(lot, 3)], 4.0)
         self._backdate(self._days_ago(20))
         self.env.flush_all()
-        with self.assertQueryCount(3):
+        with self.assertQueryCount(4):
             records = self.Rollforward.search_fetch([], fields_read)
         # the planner's setting was for the roll-forward's statement only
         self.env.cr.execute("SHOW enable_nestloop")
         self.assertEqual(self.env.cr.fetchone()[0], "on")
         self.assertTrue(len(records) > len(self._rows()) - 1)
+
+
+@tagged("post_install", "-at_install")
+class TestRollforwardFromCloses(RollforwardCommon):
+    """An end of the period at which the company keeps a month-end close (a whole-company valuation
+    snapshot kept as a period end) is read from that close: the valuation as it was closed, instead of
+    being recomputed from every quant, line and layer."""
+
+    def _close(self, day, **values):
+        return self.env["stock.lot.valuation.snapshot"].create(
+            {"name": f"LMC close {day}", "company_id": self.env.company.id, "valuation_date": day, **values}
+        )
+
+    def _by_key(self, rollforward=None):
+        return {row["id"]: row for row in self._rows(rollforward=rollforward)}
+
+    def assertSameRows(self, rows, expected):
+        self.assertEqual(set(rows), set(expected))
+        for key, row in rows.items():
+            for name in ROW_FIELDS:
+                if name.endswith("_value"):
+                    self.assertAlmostEqual(row[name], expected[key][name], places=2, msg=f"{name} {row}")
+                elif name.endswith("_qty"):
+                    self.assertAlmostEqual(row[name], expected[key][name], places=6, msg=f"{name} {row}")
+                else:
+                    self.assertEqual(row[name], expected[key][name], msg=f"{name} {row}")
+            self.assertRowAddsUp(row)
+
+    def test_closes_at_either_end_give_the_computed_rows(self):
+        computed = self._by_key()
+        self.assertTrue(computed)
+        closing_close = self._close(self.closing_date, is_period_end=True)
+        self.assertSameRows(self._by_key(), computed)
+        opening_close = self._close(self.opening_date, is_period_end=True)
+        self.assertSameRows(self._by_key(), computed)
+        closing_close.unlink()
+        self.assertSameRows(self._by_key(), computed)
+        # the default period: from the end of last month (kept) to now
+        opening_close.unlink()
+        default = self.env["stock.lot.valuation.rollforward"]
+        now = self._by_key(default)
+        self.assertTrue(now)
+        self._close(last_month_end(fields.Date.context_today(default)), is_period_end=True)
+        self.assertSameRows(self._by_key(default), now)
+
+    def test_a_close_is_read_as_it_was_closed(self):
+        """What the close holds is the end's figure: a line of the opening close changed after it was
+        made (here by SQL) is the opening, the revaluation takes the difference, the closing does not
+        move. Working copies and filtered snapshots at an end are not closes."""
+        computed = self._by_key()
+        opening_close = self._close(self.opening_date, is_period_end=True)
+        product = self.products.filtered(lambda product: product.lot_valuated)[:1]
+        lot = self.lots[product]["A"]
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE stock_lot_valuation_snapshot_line SET value = value + 100, quantity = quantity + 2 "
+            "WHERE snapshot_id = %s AND lot_id = %s",
+            (opening_close.id, lot.id),
+        )
+        self.assertEqual(self.env.cr.rowcount, 1)
+        self.env.invalidate_all()
+        rows = self._by_key()
+        key = next(key for key, row in rows.items() if row["lot_id"] and row["lot_id"][0] == lot.id)
+        expected = dict(computed)
+        expected[key] = dict(
+            computed[key],
+            opening_value=computed[key]["opening_value"] + 100,
+            revaluation_value=computed[key]["revaluation_value"] - 100,
+            opening_qty=computed[key]["opening_qty"] + 2,
+        )
+        self.assertEqual(set(rows), set(expected))
+        for name in ("opening_value", "revaluation_value", "opening_qty", "closing_value", "closing_qty"):
+            self.assertAlmostEqual(rows[key][name], expected[key][name], places=2, msg=name)
+        for other in set(rows) - {key}:
+            self.assertAlmostEqual(rows[other]["opening_value"], computed[other]["opening_value"], places=2)
+        # at the closing: a working copy and a snapshot of one category, both changed, are not read
+        working = self._close(self.closing_date)
+        filtered = self._close(self.closing_date, is_period_end=True, categ_ids=[Command.set(product.categ_id.ids)])
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE stock_lot_valuation_snapshot_line SET value = value + 100 WHERE snapshot_id IN %s",
+            ((working.id, filtered.id),),
+        )
+        self.assertTrue(self.env.cr.rowcount)
+        self.env.invalidate_all()
+        for key, row in self._by_key().items():
+            self.assertAlmostEqual(row["closing_value"], computed[key]["closing_value"], places=2)
