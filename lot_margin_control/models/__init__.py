@@ -1,5 +1,6 @@
 from . import barcode_rule
 from . import bulk_read_mixin
+from . import kept_summary_mixin
 from . import lot_control_policy_mixin
 from . import product_category
 from . import product_template

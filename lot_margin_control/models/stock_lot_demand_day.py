@@ -19,17 +19,22 @@ class StockLotDemandDay(models.Model):
     figures out and puts the new ones in, a location whose type or parent changes rebuilds the
     table (``_rebuild``, also run at every module update: the table always equals the move lines).
 
-    Append-only between refreshes: each validation inserts its own rows (no row shared by two
-    deliveries of a product, so concurrent validations never wait for each other here);
-    ``_compact`` sums the rows of past days into one per key (the daily risk refresh runs it).
-    Nothing else writes it: the ORM may only read it (ir.model.access).
+    Append-only between refreshes (``stock.lot.kept.summary.mixin``): each validation inserts its
+    own rows (no row shared by two deliveries of a product, so concurrent validations never wait
+    for each other here); ``_compact`` sums the rows of past days into one per key (the daily risk
+    refresh runs it).
     """
 
     _name = "stock.lot.demand.day"
+    _inherit = ["stock.lot.kept.summary.mixin"]
     _description = "Customer Demand per Day"
     _log_access = False
     _order = "day desc, product_id, warehouse_id"
     _rec_name = "product_id"
+    _summary_keys = ("company_id", "product_id", "warehouse_id", "day")
+    _summary_period = "day"
+    _summary_sums = {"qty": "SUM"}
+    _summary_drop_zero = True
 
     day = fields.Date(required=True, readonly=True, help="The day (UTC) the lines were done.")
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=False)
@@ -79,20 +84,19 @@ class StockLotDemandDay(models.Model):
         )
 
     @api.model
-    def _sql_flows(self, line_condition):
-        """SQL rows ``(company_id, product_id, warehouse_id, day, qty)``: the flows of
-        ``_sql_line_flows`` summed per key and UTC day."""
+    def _sql_summary_rows(self, condition):
+        """The flows of ``_sql_line_flows`` summed per key and UTC day."""
         return SQL(
             """
             SELECT flow.company_id, flow.product_id, flow.warehouse_id, flow.date::date AS day, SUM(flow.qty) AS qty
               FROM (%s) flow
              GROUP BY 1, 2, 3, 4
             """,
-            self._sql_line_flows(line_condition),
+            self._sql_line_flows(condition),
         )
 
     @api.model
-    def _flush_sources(self):
+    def _flush_summary_sources(self):
         """Write what the flows read (only that: flushing everything in the middle of a validation
         would post other models' tracking messages early)."""
         self.env["stock.move"].flush_model(["state"])
@@ -105,69 +109,5 @@ class StockLotDemandDay(models.Model):
     def _add_lines(self, lines, sign=1):
         """Add (``sign`` 1) or take out (-1) the done customer flows of move ``lines`` as they are
         in the database now: one INSERT whatever their number."""
-        if not lines:
-            return
-        self._flush_sources()
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO stock_lot_demand_day (company_id, product_id, warehouse_id, day, qty)
-                SELECT flow.company_id, flow.product_id, flow.warehouse_id, flow.day, %s * flow.qty
-                  FROM (%s) flow
-                 WHERE flow.qty != 0
-                """,
-                sign,
-                self._sql_flows(SQL("line.id = ANY(%s)", lines.ids)),
-            )
-        )
-
-    @api.model
-    def _rebuild(self):
-        """Recompute the whole table from the done move lines (one DELETE and one INSERT)."""
-        self.env.flush_all()
-        self.env.cr.execute("DELETE FROM stock_lot_demand_day")
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO stock_lot_demand_day (company_id, product_id, warehouse_id, day, qty)
-                SELECT flow.company_id, flow.product_id, flow.warehouse_id, flow.day, flow.qty FROM (%s) flow
-                """,
-                self._sql_flows(SQL("TRUE")),
-            )
-        )
-        self.invalidate_model()
-
-    @api.model
-    def _compact(self, before):
-        """Sum the rows of each key and day before ``before`` (a date) into one row (one statement).
-
-        Rows inserted by validations running meanwhile are not in this transaction's snapshot:
-        the DELETE leaves them, and they still count (the table is read by sums)."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH split AS (
-                    SELECT company_id, product_id, warehouse_id, day
-                      FROM stock_lot_demand_day
-                     WHERE day < %(before)s
-                     GROUP BY 1, 2, 3, 4
-                    HAVING COUNT(*) > 1
-                ), gone AS (
-                    DELETE FROM stock_lot_demand_day demand
-                     USING split
-                     WHERE demand.day < %(before)s
-                       AND (demand.company_id, demand.product_id, demand.warehouse_id, demand.day)
-                           = (split.company_id, split.product_id, split.warehouse_id, split.day)
-                    RETURNING demand.company_id, demand.product_id, demand.warehouse_id, demand.day, demand.qty
-                )
-                INSERT INTO stock_lot_demand_day (company_id, product_id, warehouse_id, day, qty)
-                SELECT company_id, product_id, warehouse_id, day, SUM(qty)
-                  FROM gone
-                 GROUP BY 1, 2, 3, 4
-                HAVING SUM(qty) != 0
-                """,
-                before=before,
-            )
-        )
-        self.invalidate_model()
+        if lines:
+            self._add_summary(SQL("line.id = ANY(%s)", lines.ids), sign)

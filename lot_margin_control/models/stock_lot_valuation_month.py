@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -18,17 +20,21 @@ class StockLotValuationMonth(models.Model):
     product, lot, company or date takes the old figures out and puts the new ones in, a deletion
     takes them out; every module update rebuilds the table (``_rebuild``: installing on a database
     with history fills it). Code that writes layers by SQL (datasets, back-dating) calls
-    ``_rebuild`` after. Append-only between compactions (``_compact``, run daily by the month-end
-    cron, this month's rows included):
-    no row is shared by two validations, so concurrent ones never wait for each other here. Nothing
-    else writes it: the ORM may only read it (ir.model.access).
+    ``_rebuild`` after. Append-only between compactions (``_compact``, run daily by its own cron,
+    this month's rows included): ``stock.lot.kept.summary.mixin``. Rows adding up to nothing are
+    kept: a key's first layer tells the valuation the key has layers at an instant.
     """
 
     _name = "stock.lot.valuation.month"
+    _inherit = ["stock.lot.kept.summary.mixin"]
     _description = "Layer Value per Lot and Month"
     _log_access = False
     _order = "month desc, product_id, lot_id"
     _rec_name = "product_id"
+    _summary_keys = ("company_id", "product_id", "lot_id", "month")
+    _summary_nullable = ("lot_id",)
+    _summary_period = "month"
+    _summary_sums = {"value": "SUM", "quantity": "SUM", "first_layer_id": "MIN"}
 
     month = fields.Date(required=True, readonly=True, help="The first day of the month (UTC) the layers were made.")
     # a product or company can only go once its layers are gone (their rows then add up to nothing)
@@ -127,89 +133,33 @@ class StockLotValuationMonth(models.Model):
     # Keeping the sums
     # ------------------------------------------------------------------
     @api.model
-    def _sql_month_sums(self, layer_condition, sign=1):
-        """SQL rows of this table's columns: the layers ``layer_condition`` keeps (alias ``svl``) summed
-        per key and month, times ``sign``."""
+    def _sql_summary_rows(self, condition):
+        """The layers ``condition`` keeps (alias ``svl``) summed per key and month."""
         return SQL(
             """
-            SELECT svl.company_id, svl.product_id, svl.lot_id, date_trunc('month', svl.create_date)::date,
-                   %(sign)s * SUM(svl.value), %(sign)s * SUM(svl.quantity), MIN(svl.id)
+            SELECT svl.company_id, svl.product_id, svl.lot_id, date_trunc('month', svl.create_date)::date AS month,
+                   SUM(svl.value) AS value, SUM(svl.quantity) AS quantity, MIN(svl.id) AS first_layer_id
               FROM stock_valuation_layer svl
-             WHERE %(condition)s
+             WHERE %s
              GROUP BY 1, 2, 3, 4
             """,
-            sign=sign,
-            condition=layer_condition,
+            condition,
         )
+
+    @api.model
+    def _flush_summary_sources(self):
+        self.env["stock.valuation.layer"].flush_model(list(LAYER_FIELDS))
 
     @api.model
     def _add_layers(self, layers, sign=1):
         """Add (``sign`` 1) or take out (-1) ``layers`` as they are in the database now: one INSERT."""
-        if not layers:
-            return
-        layers.flush_recordset(list(LAYER_FIELDS))
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO stock_lot_valuation_month (company_id, product_id, lot_id, month, value, quantity,
-                                                       first_layer_id)
-                %s
-                """,
-                self._sql_month_sums(SQL("svl.id = ANY(%s)", layers.ids), sign),
-            )
-        )
-        self.invalidate_model()
+        if layers:
+            self._add_summary(SQL("svl.id = ANY(%s)", layers.ids), sign)
 
     @api.model
-    def _rebuild(self):
-        """Recompute the whole table from the layers (one DELETE and one INSERT)."""
-        self.env["stock.valuation.layer"].flush_model(list(LAYER_FIELDS))
-        self.env.cr.execute("DELETE FROM stock_lot_valuation_month")
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO stock_lot_valuation_month (company_id, product_id, lot_id, month, value, quantity,
-                                                       first_layer_id)
-                %s
-                """,
-                self._sql_month_sums(SQL("TRUE")),
-            )
-        )
-        self.invalidate_model()
-
-    @api.model
-    def _compact(self, before):
-        """Sum the rows of each key and month before ``before`` (a date) into one row (one statement).
-
-        Rows inserted by transactions running meanwhile are not in this one's snapshot: the DELETE
-        leaves them, and they still count (the table is read by sums)."""
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH split AS (
-                    SELECT company_id, product_id, COALESCE(lot_id, 0) AS lot_key, month
-                      FROM stock_lot_valuation_month
-                     WHERE month < %(before)s
-                     GROUP BY 1, 2, 3, 4
-                    HAVING COUNT(*) > 1
-                ), gone AS (
-                    DELETE FROM stock_lot_valuation_month summed
-                     USING split
-                     WHERE summed.month < %(before)s
-                       AND (summed.company_id, summed.product_id, COALESCE(summed.lot_id, 0), summed.month)
-                           = (split.company_id, split.product_id, split.lot_key, split.month)
-                    RETURNING summed.*
-                )
-                INSERT INTO stock_lot_valuation_month (company_id, product_id, lot_id, month, value, quantity,
-                                                       first_layer_id)
-                SELECT company_id, product_id, lot_id, month, SUM(value), SUM(quantity), MIN(first_layer_id)
-                  FROM gone
-                 GROUP BY company_id, product_id, lot_id, month
-                """,
-                before=before,
-            )
-        )
-        self.invalidate_model()
+    def _cron_compact(self):
+        """Daily: each key's rows of every month, this month's included, summed into one."""
+        self._compact(fields.Date.today() + relativedelta(days=1))
 
 
 class StockValuationLayer(models.Model):

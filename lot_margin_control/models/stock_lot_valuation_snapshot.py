@@ -277,11 +277,8 @@ class StockLotValuationSnapshot(models.Model):
         company's first stock move (nothing to value). The month ends in the time zone of the
         company's address (UTC without one): the overview of a user in that time zone reads its
         closed months from these snapshots instead of recomputing them. Runs daily (idempotent): a
-        month is kept on the first run after it ends. The layers' sums are compacted first
-        (``stock.lot.valuation.month._compact``).
+        month is kept on the first run after it ends.
         """
-        # the layers' sums: one row per key and month (stock.lot.valuation.month), this month's too
-        self.env["stock.lot.valuation.month"].sudo()._compact(fields.Date.today() + timedelta(days=1))
         snapshots = self.browse()
         first_moves = self.env["stock.move"].sudo()._read_group([("state", "=", "done")], ["company_id"], ["date:min"])
         for company, first_move in first_moves:
@@ -296,19 +293,9 @@ class StockLotValuationSnapshot(models.Model):
                     break
                 wanted[instant] = month_end
                 month_end = month_end.replace(day=1) - timedelta(days=1)
-            kept = set(
-                self.sudo()
-                .search(
-                    [
-                        ("company_id", "=", company.id),
-                        ("is_period_end", "=", True),
-                        ("is_whole_company", "=", True),
-                        ("valuation_datetime", "in", list(wanted)),
-                    ]
-                )
-                .mapped("valuation_datetime")
-            )
-            missing = [day for instant, day in sorted(wanted.items()) if instant not in kept]
+            instants = sorted(wanted)
+            kept = self.sudo()._get_kept_closes(dict(enumerate(instants)), [company.id])
+            missing = [wanted[instant] for index, instant in enumerate(instants) if index not in kept]
             snapshots |= scoped.create(
                 [
                     {

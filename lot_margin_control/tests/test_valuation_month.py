@@ -229,6 +229,33 @@ class TestValuationMonth(TransactionCase):
         ours, oracle = self._sums(self._instants())
         self.assertEqual(ours, oracle)
 
+    def test_the_daily_cron_compacts_every_month(self):
+        """The layer sums have a cron of their own: it leaves one row per key and month, this month's
+        included, and the same sums."""
+        self.past[0].value = 6.25  # more rows for one key and month
+        self.env["stock.valuation.layer"].create(  # this month: a second row for the landed cost's key
+            {
+                "company_id": self.company.id,
+                "description": "Month test",
+                "product_id": self.by_product.id,
+                "quantity": 0,
+                "value": 1.25,
+            }
+        )
+        before = self._table()
+        split = SQL(
+            """
+            SELECT COUNT(*) FROM (
+                SELECT 1 FROM stock_lot_valuation_month
+                 GROUP BY company_id, product_id, lot_id, month HAVING COUNT(*) > 1) split
+            """
+        )
+        self.assertNotEqual(self.env.execute_query(split), [(0,)])
+        self.env.ref("lot_margin_control.ir_cron_compact_layer_sums").method_direct_trigger()
+        self.assertEqual(self.env.execute_query(split), [(0,)])
+        self.assertEqual(self._table(), before)
+        self.assertEqual(self._table(), self._layers())
+
     def test_read_only_and_per_company(self):
         user = new_test_user(self.env, "lmc_month_stock", groups="stock.group_stock_user", company_id=self.company.id)
         main = self.env.ref("base.main_company")
