@@ -2,6 +2,7 @@ from contextlib import contextmanager
 
 from odoo import api, models
 from odoo.tools import SQL
+from odoo.tools.query import Query
 
 # For the transaction only (set_config(..., TRUE) is SET LOCAL): no JIT compilation, and room to
 # sort and hash 100,000 rows in memory instead of on disk (64 MB, or the server's setting when
@@ -12,6 +13,10 @@ BULK_SESSION_SQL = """
            set_config('work_mem', GREATEST(pg_size_bytes(current_setting('work_mem')), 64 * 1024 * 1024) / 1024
                                   || 'kB', TRUE)
 """
+
+# For one statement: no nested loops (``_execute_hashed``, ``_bulk_statement``), set back by
+# ``_end_hash_joins``. Allowed on a hot-standby read replica.
+HASH_JOINS_SQL = "set_config('enable_nestloop', 'off', TRUE)"
 
 
 # What ``read`` gives for NULL in each field type the fast read formats (the ORM's
@@ -44,6 +49,36 @@ class StockLotBulkReadMixin(models.AbstractModel):
     # The model's query joins sets of 100,000 rows built in CTEs, which PostgreSQL cannot estimate:
     # its statements are planned without nested loops (``_bulk_statement``).
     _bulk_hash_joins = False
+    # Many2one columns ordered by their record's rank in the comodel's order instead of by the
+    # comodel's columns (``_order_field_to_sql``): the same order, without sorting every row by the
+    # names of its company, category and product.
+    _bulk_ranked_orders = ()
+
+    @api.model
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        """A many2one of ``_bulk_ranked_orders`` orders by ``ROW_NUMBER()`` over its comodel's table in
+        the comodel's order (companies, categories, products: a window over a small table) joined on
+        the column, instead of the ORM's join whose names then sort every row: measured on the
+        roll-forward's 100,000 rows, 2 s of sorting on names (the lot's name stays the ORM's)."""
+        if field_name not in self._bulk_ranked_orders:
+            return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+        comodel = self.env[self._fields[field_name].comodel_name]
+        ranks = Query(self.env, comodel._table, comodel._table_sql)
+        ranked = ranks.select(
+            SQL.identifier(comodel._table, "id"),
+            SQL("ROW_NUMBER() OVER (ORDER BY %s) AS rank", comodel._order_to_sql(comodel._order, ranks)),
+        )
+        rank_alias = query.make_alias(alias, f"{field_name}__rank")
+        query.add_join(
+            "LEFT JOIN",
+            rank_alias,
+            SQL("(%s)", ranked),
+            SQL("%s = %s", self._field_to_sql(alias, field_name, query), SQL.identifier(rank_alias, "id")),
+        )
+        rank = SQL.identifier(rank_alias, "rank")
+        if query.groupby:
+            query.groupby = SQL("%s, %s", query.groupby, rank)
+        return SQL("%s %s %s", rank, direction, nulls)
 
     @api.model
     def _tune_bulk_session(self):
@@ -58,10 +93,16 @@ class StockLotBulkReadMixin(models.AbstractModel):
         those (it assumes one row) and probes an index once per row where hashing the other side
         once is several times faster (measured at 100,000 lots: the overview's valuation 3.7 s
         planned as it likes, 2.7 s without nested loops; making a snapshot 3.7 s, 3.4 s)."""
-        self.env.cr.execute(SQL("SET LOCAL enable_nestloop = off; %s", query))
+        # one round trip: the setting, then the statement (whose rows the cursor holds)
+        self.env.cr.execute(SQL("SELECT %s; %s", SQL(HASH_JOINS_SQL), query))
         rows = self.env.cr.fetchall() if fetch else None
-        self.env.cr.execute("SET LOCAL enable_nestloop TO DEFAULT")
+        self._end_hash_joins()
         return rows
+
+    @api.model
+    def _end_hash_joins(self):
+        """Set the planner back to the server's setting after a statement without nested loops."""
+        self.env.cr.execute("SET LOCAL enable_nestloop TO DEFAULT")
 
     @contextmanager
     def _bulk_statement(self):
@@ -72,9 +113,9 @@ class StockLotBulkReadMixin(models.AbstractModel):
             self._tune_bulk_session()
             yield
             return
-        self.env.cr.execute(SQL("%s, set_config('enable_nestloop', 'off', TRUE)", SQL(BULK_SESSION_SQL)))
+        self.env.cr.execute(SQL("%s, %s", SQL(BULK_SESSION_SQL), SQL(HASH_JOINS_SQL)))
         yield
-        self.env.cr.execute("SET LOCAL enable_nestloop TO DEFAULT")
+        self._end_hash_joins()
 
     @api.model
     def _read_group(self, *args, **kwargs):
@@ -105,10 +146,16 @@ class StockLotBulkReadMixin(models.AbstractModel):
         if query.is_empty():
             return []
         table = query.table
+        columns = [
+            # numbers as float8: PostgreSQL's conversion is the ORM's float(Decimal) (both correctly
+            # rounded), without a Decimal made for every value (half the fetch of 100,000 rows)
+            SQL("%s::float8", SQL.identifier(table, name))
+            if self._fields[name].type in ("float", "monetary")
+            else SQL.identifier(table, name)
+            for name in fnames
+        ]
         with self._bulk_statement():
-            rows = self.env.execute_query(
-                query.select(SQL.identifier(table, "id"), *(SQL.identifier(table, name) for name in fnames))
-            )
+            rows = self.env.execute_query(query.select(SQL.identifier(table, "id"), *columns))
         return self._format_rows(rows, fnames, read_kwargs.get("load", "_classic_read"))
 
     @api.model

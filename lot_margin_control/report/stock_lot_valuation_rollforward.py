@@ -43,7 +43,10 @@ class StockLotValuationRollforward(models.Model):
     the instant (a product valued by lot: the lot's own layers; otherwise the
     product's layers, spread over its lots by quantity, rounded to the currency
     with the difference on the largest lot, value without stock on a row
-    without lot).
+    without lot). An end at which a company keeps a month-end close (the
+    accountant's month: ``stock.lot.valuation.snapshot._cron_keep_month_ends``)
+    is that close's lines summed by lot instead: what was closed, read by the
+    snapshot's index, and nothing of that end is computed for that company.
 
     Movements, set-based over the period's move lines (quantities) and
     ``stock.valuation.layer`` (values). Each line side that enters or leaves
@@ -85,6 +88,7 @@ class StockLotValuationRollforward(models.Model):
     _inherit = ["stock.lot.bulk.read.mixin"]
     _description = "Valuation Roll-forward by Lot"
     _bulk_hash_joins = True
+    _bulk_ranked_orders = ("company_id", "product_categ_id", "product_id")
     _auto = False
     _rec_name = "lot_id"
     _order = "company_id, product_categ_id, product_id, lot_id"
