@@ -5,7 +5,6 @@ import xlsxwriter
 from odoo import api, models
 
 from .stock_lot_valuation_rollforward import FLOWS
-from .xlsx_rows import RecordRows
 
 # (key, width, kind) of the "Roll-forward" sheet: the list view's columns.
 TEXT_COLUMNS = [("category", 26, "text"), ("product", 34, "text"), ("lot", 18, "text"), ("uom", 8, "text")]
@@ -88,14 +87,9 @@ class StockLotValuationRollforwardXlsx(models.AbstractModel):
         valuation_xlsx = self.env["report.lot_margin_control.valuation_xlsx"]
         titles, basis = self._titles()
         self._write_header(sheet, COLUMNS, titles, formats)
-        money_columns = {key: col for col, (key, _width, kind) in enumerate(COLUMNS) if kind == "money"}
-        # detail rows as whole XML rows (xlsx_rows.RecordRows), grouped under their category's subtotal
-        records = RecordRows(sheet, len(COLUMNS))
-        row_index, group_start = 0, 1
-        totals = dict.fromkeys(MONEY_KEYS, 0.0)
-        grand = dict.fromkeys(MONEY_KEYS, 0.0)
-        for position, data in enumerate(rows):
-            row_index += 1
+        money = {col: key for col, (key, _width, kind) in enumerate(COLUMNS) if kind == "money"}
+
+        def cells_of(data):
             cells = []
             for col, (key, _width, kind) in enumerate(COLUMNS):
                 value = data[key]
@@ -106,28 +100,10 @@ class StockLotValuationRollforwardXlsx(models.AbstractModel):
                     cells.append((col, "s", basis[value], None))
                 elif value:
                     cells.append((col, "n", value, formats[kind]))
-            records.add(row_index, cells, outline_level=1)
-            for key in MONEY_KEYS:
-                totals[key] += data[key]
-            if position + 1 == len(rows) or rows[position + 1]["category"] != data["category"]:
-                row_index += 1
-                records.before_usual_row(row_index)
-                label = self.env._("Total %(category)s", category=data["category"] or "")
-                sheet.write_string(row_index, 0, label, formats["total_label"])
-                for key, col in money_columns.items():
-                    valuation_xlsx._write_subtotal(
-                        sheet, row_index, col, group_start, row_index - 1, totals[key], formats
-                    )
-                    grand[key] += totals[key]
-                    totals[key] = 0.0
-                group_start = row_index + 1
-        records.close()
-        sheet.autofilter(0, 0, max(row_index, 1), len(COLUMNS) - 1)
-        row_index += 1
-        sheet.write_string(row_index, 0, self.env._("Grand Total"), formats["total_label"])
-        for key, col in money_columns.items():
-            valuation_xlsx._write_subtotal(sheet, row_index, col, 1, max(row_index - 1, 1), grand[key], formats)
-        return grand
+            return cells
+
+        grand = valuation_xlsx._write_rows_by_category(sheet, rows, len(COLUMNS), cells_of, money, formats)
+        return {key: grand[col] for col, key in money.items()}
 
     @api.model
     def _write_categories(self, sheet, rows, formats):

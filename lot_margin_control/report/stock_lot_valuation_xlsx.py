@@ -140,7 +140,6 @@ class StockLotValuationXlsx(models.AbstractModel):
         labels, titles = self._labels()
         value_col = next(i for i, (key, _w, _k) in enumerate(LOT_COLUMNS) if key == "value")
         exposure_col = next(i for i, (key, _w, _k) in enumerate(LOT_COLUMNS) if key == "markdown_exposure")
-        money_columns = (value_col, exposure_col)
         for col, (_key, width, _kind) in enumerate(LOT_COLUMNS):
             sheet.set_column(col, col, width)
         sheet.set_row(0, 30)
@@ -150,14 +149,8 @@ class StockLotValuationXlsx(models.AbstractModel):
         columns = [(col, key, kind, labels.get(key)) for col, (key, _width, kind) in enumerate(LOT_COLUMNS)]
         number_formats = {kind: formats[kind] for kind in ("integer", "quantity", "money", "percent")}
         date_format = formats["date"]
-        # detail rows as whole XML rows (xlsx_rows.RecordRows), grouped under their category's subtotal
-        records = RecordRows(sheet, len(LOT_COLUMNS))
-        row_index = 0
-        group_start = 1
-        totals = {col: 0.0 for col in money_columns}
-        grand = {col: 0.0 for col in money_columns}
-        for position, data in enumerate(rows):
-            row_index += 1
+
+        def cells_of(data):
             cells = []  # empty cells left out
             for col, key, kind, field_labels in columns:
                 value = data[key]
@@ -172,9 +165,28 @@ class StockLotValuationXlsx(models.AbstractModel):
                         cells.append((col, "d", value, date_format))
                 elif value is not None and (value or kind != "percent"):
                     cells.append((col, "n", value, number_formats[kind]))
-            records.add(row_index, cells, outline_level=1)
-            totals[value_col] += data["value"]
-            totals[exposure_col] += data["markdown_exposure"]
+            return cells
+
+        self._write_rows_by_category(
+            sheet, rows, len(LOT_COLUMNS), cells_of, {value_col: "value", exposure_col: "markdown_exposure"}, formats
+        )
+
+    @api.model
+    def _write_rows_by_category(self, sheet, rows, column_count, cells_of, money, formats):
+        """The detail rows (``cells_of(row)``: its non-empty cells, see xlsx_rows.RecordRows), grouped under
+        a SUBTOTAL row per category (``row["category"]``, rows in category order) of each money column
+        (``money``: ``{column: row key}``), the autofilter, and the grand total. Returns the grand totals
+        ``{column: value}``. The valuation's and the roll-forward's lot sheets."""
+        records = RecordRows(sheet, column_count)
+        row_index = 0
+        group_start = 1
+        totals = dict.fromkeys(money, 0.0)
+        grand = dict.fromkeys(money, 0.0)
+        for position, data in enumerate(rows):
+            row_index += 1
+            records.add(row_index, cells_of(data), outline_level=1)
+            for col, key in money.items():
+                totals[col] += data[key]
             last_of_category = position + 1 == len(rows) or rows[position + 1]["category"] != data["category"]
             if last_of_category:
                 row_index += 1
@@ -185,18 +197,18 @@ class StockLotValuationXlsx(models.AbstractModel):
                     self.env._("Total %(category)s", category=data["category"] or ""),
                     formats["total_label"],
                 )
-                for col in money_columns:
+                for col in money:
                     self._write_subtotal(sheet, row_index, col, group_start, row_index - 1, totals[col], formats)
                     grand[col] += totals[col]
                     totals[col] = 0.0
                 group_start = row_index + 1
         records.close()
-        last_detail_row = max(row_index, 1)
-        sheet.autofilter(0, 0, last_detail_row, len(LOT_COLUMNS) - 1)
+        sheet.autofilter(0, 0, max(row_index, 1), column_count - 1)
         row_index += 1
         sheet.write_string(row_index, 0, self.env._("Grand Total"), formats["total_label"])
-        for col in money_columns:
+        for col in money:
             self._write_subtotal(sheet, row_index, col, 1, max(row_index - 1, 1), grand[col], formats)
+        return grand
 
     @api.model
     def _write_subtotal(self, sheet, row, col, first_row, last_row, value, formats):
