@@ -28,8 +28,6 @@ lot reserved on a delivery, and Valuation by Lot's total equal to the sum of cor
 import os
 import random
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +40,10 @@ import common
 import generator
 import psycopg2
 import requests
+
+# the process helpers the repository's tests use to run odoo-bin
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests"))
+from lmc_helpers import free_port, stop_server
 
 from odoo import Command
 from odoo.tools import SQL, config
@@ -157,14 +159,8 @@ def _replica_statements(db):
         return int(cursor.fetchone()[0])
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _start_server(args, log_path):
-    port, gevent_port = _free_port(), _free_port()
+    port, gevent_port = free_port(), free_port()
     command = [
         sys.executable,
         os.path.join(os.environ.get("ODOO_SRC", os.path.expanduser("~/odoo-18.0")), "odoo-bin"),
@@ -196,18 +192,8 @@ def _start_server(args, log_path):
         except requests.RequestException:
             pass
         time.sleep(1)
-    _stop_server(process)
+    stop_server(process)
     sys.exit(f"odoo-bin did not answer within 180 s; see {log_path}")
-
-
-def _stop_server(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 # ----------------------------------------------------------------------
@@ -573,7 +559,7 @@ def main(argv=None):
         records, wall, failures = _run_users(url, args, fixture)
     finally:
         after = _load_conditions()
-        _stop_server(process)
+        stop_server(process)
     log = log_path.read_text(errors="replace")
     retries = defaultdict(int)
     for match in RETRY_LOG.finditer(log):
