@@ -648,10 +648,10 @@ class StockLotValuationRollforward(models.Model):
                  LEFT JOIN product_category categ ON categ.id = rollforward.product_categ_id
                  LEFT JOIN stock_lot lot ON lot.id = rollforward.lot_id
                  LEFT JOIN uom_uom uom ON uom.id = rollforward.uom_id
-                     ORDER BY categ.complete_name, product.default_code,
-                              COALESCE(tmpl.name->>%(lang)s, tmpl.name->>'en_US'), product.id, lot.name NULLS FIRST
+                     ORDER BY %(product_order)s, lot.name NULLS FIRST
                     """,
                     rows=query.select(SQL("%s.*", SQL.identifier(query.table))),
+                    product_order=self.env["stock.lot.valuation.report"]._sql_product_order(),
                     lang=self.env.lang or "en_US",
                 )
             )
