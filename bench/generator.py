@@ -239,6 +239,7 @@ def _ensure(env, name, n, seed, build, drop):
     # demand is summed as a module update sums an existing database's (stock.lot.demand.day)
     env["stock.lot.demand.day"]._rebuild()
     env["stock.lot.valuation.month"]._rebuild()
+    env["stock.lot.valuation.movement"]._rebuild()
     env.flush_all()
     env.invalidate_all()
     _set_param(env.cr, key, {"n": n, "seed": seed, "info": info})

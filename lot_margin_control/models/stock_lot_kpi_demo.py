@@ -98,8 +98,10 @@ class DemoHistory:
             start = first_of_month - relativedelta(months=months_ago)
             end = min(start + relativedelta(months=1), self.now - timedelta(hours=1))
             self._month(months_ago, start, end)
-        # the layers were dated back by SQL too: their sums per month are made again
+        # the layers and lines were dated back by SQL too: their sums per month and the roll-forward's
+        # movements are made again
         self.env["stock.lot.valuation.month"]._rebuild()
+        self.env["stock.lot.valuation.movement"]._rebuild()
         recalls = self.env["stock.lot.recall"].search([("reason", "=like", "Demo history:%")])
         recalls._refresh_scope_values()
         # the months were dated back by SQL (_date_back), after their validations counted the

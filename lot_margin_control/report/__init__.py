@@ -9,3 +9,4 @@ from . import epcis_document
 from . import fsma_records_xlsx
 from . import stock_lot_valuation_rollforward
 from . import stock_lot_valuation_rollforward_xlsx
+from . import stock_lot_valuation_movement

@@ -48,10 +48,12 @@ class StockLotValuationRollforward(models.Model):
     is that close's lines summed by lot instead: what was closed, read by the
     snapshot's index, and nothing of that end is computed for that company.
 
-    Movements, set-based over the period's move lines (quantities) and
-    ``stock.valuation.layer`` (values). Each line side that enters or leaves
-    the company's valued stock, and each layer with a quantity and a stock
-    move, is classified by the location on the other side of the move (for a
+    Movements: the period's rows of ``stock.lot.valuation.movement`` (by its
+    date index), where each stock move's done lines (quantities) and layers
+    (values) are kept classified as they are made or changed. Each line side
+    that enters or leaves the company's valued stock, and each layer with a
+    quantity and a stock move, is classified by the location on the other
+    side of the move (for a
     layer: the move's source when stock came in, its destination when it went
     out) — ``_sql_flow``:
 
@@ -92,30 +94,11 @@ class StockLotValuationRollforward(models.Model):
     _auto = False
     _rec_name = "lot_id"
     _order = "company_id, product_categ_id, product_id, lot_id"
-    # flushed before the query reads them
+    # flushed before the query reads them (the movements are kept by their own hooks:
+    # stock.lot.valuation.movement)
     _depends = {
-        "stock.move.line": [
-            "state",
-            "date",
-            "quantity_product_uom",
-            "owner_id",
-            "location_id",
-            "location_dest_id",
-            "lot_id",
-            "product_id",
-            "move_id",
-        ],
-        "stock.move": ["location_id", "location_dest_id"],
         "stock.quant": ["product_id", "lot_id", "location_id", "quantity", "owner_id"],
-        "stock.valuation.layer": [
-            "create_date",
-            "company_id",
-            "product_id",
-            "lot_id",
-            "value",
-            "quantity",
-            "stock_move_id",
-        ],
+        "stock.valuation.layer": ["create_date", "company_id", "product_id", "lot_id", "value"],
         "stock.location": ["usage", "company_id"],
         "product.product": ["product_tmpl_id"],
         "product.template": ["lot_valuated", "is_storable", "categ_id", "uom_id"],
@@ -336,8 +319,7 @@ class StockLotValuationRollforward(models.Model):
                 kept_sums=kept_sums,
                 closes=closes["opening"] + closes["closing"],
             )
-        until_closing = SQL("TRUE") if closing_is_now else SQL("svl.create_date <= %s", closing)
-        line_until_closing = SQL("TRUE") if closing_is_now else SQL("ml.date <= %s", closing)
+        until_closing = SQL("TRUE") if closing_is_now else SQL("movement.date <= %s", closing)
         lot_valuated = SQL("COALESCE(tmpl.lot_valuated, FALSE)")
         flow_sums = SQL(", ").join(
             SQL(
@@ -422,21 +404,13 @@ class StockLotValuationRollforward(models.Model):
             """
             WITH valued_location AS (%(valued_location)s),
             line_side AS (
-                -- every done line after the opening, on each side in a company's valued stock, unless the
-                -- other side is in the same company's valued stock (stock moved inside the company)
-                SELECT ml.product_id, ml.lot_id, loc.company_id, side.sign * ml.quantity_product_uom AS quantity,
-                       %(line_until_closing)s AS in_period, %(line_flow)s AS flow
-                  FROM stock_move_line ml
-                 CROSS JOIN LATERAL (VALUES (ml.location_dest_id, ml.location_id, 1),
-                                            (ml.location_id, ml.location_dest_id, -1))
-                       AS side(location_id, other_id, sign)
-                  JOIN valued_location loc ON loc.id = side.location_id
-                  JOIN stock_location other ON other.id = side.other_id
-                 WHERE ml.state = 'done' AND ml.date > %(opening)s
-                   -- lines after the closing only where an end is computed
-                   AND (%(line_until_closing)s OR %(opening_location)s OR %(closing_location)s)
-                   AND (ml.owner_id IS NULL OR ml.owner_id = loc.company_partner_id)
-                   AND NOT (other.company_id = loc.company_id AND other.usage IN ('internal', 'transit'))
+                -- every line side after the opening that entered or left a company's valued stock (the
+                -- movements' quantities): the stock at each end computed
+                SELECT movement.product_id, movement.lot_id, movement.company_id, movement.quantity,
+                       %(until_closing)s AS in_period
+                  FROM stock_lot_valuation_movement movement
+                 WHERE movement.kind = 'quantity' AND movement.date > %(opening)s
+                   AND (%(opening_movement)s OR (%(closing_movement)s AND NOT %(until_closing)s))
             ),
             stock_qty AS (
                 -- per company, product and lot: the quants, minus the lines after each instant
@@ -510,38 +484,16 @@ class StockLotValuationRollforward(models.Model):
                   FROM shared
                 WINDOW partition_key AS (PARTITION BY shared.company_id, shared.product_id, shared.lot_key)
             ),
-            period_layer AS (
-                -- the period's layers with a quantity and a stock move, classified; the others are revaluation
-                SELECT svl.company_id, svl.product_id, svl.lot_id, svl.stock_move_id, svl.value,
-                       %(lot_valuated)s AS lot_valuated,
-                       %(layer_flow)s AS flow
-                  FROM stock_valuation_layer svl
-                  JOIN stock_move move ON move.id = svl.stock_move_id
-                  JOIN stock_location src ON src.id = move.location_id
-                  JOIN stock_location dest ON dest.id = move.location_dest_id
-                  JOIN product_product product ON product.id = svl.product_id
+            movement AS (
+                -- the period's movements, classified per move (stock.lot.valuation.movement); a layer's value
+                -- by its own lot for products valued by lot, shared among its move's lots otherwise
+                SELECT movement.company_id, movement.product_id, movement.lot_id, movement.flow,
+                       movement.quantity, movement.value
+                  FROM stock_lot_valuation_movement movement
+                  JOIN product_product product ON product.id = movement.product_id
                   JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 WHERE svl.create_date > %(opening)s AND %(until_closing)s AND svl.quantity <> 0 AND tmpl.is_storable
-            ),
-            move_lot AS (
-                -- the lots of the moves of those layers, by quantity (products valued by product)
-                SELECT ml.move_id, ml.lot_id, SUM(ml.quantity_product_uom) AS quantity,
-                       SUM(SUM(ml.quantity_product_uom)) OVER (PARTITION BY ml.move_id) AS move_quantity
-                  FROM stock_move_line ml
-                 WHERE ml.state = 'done'
-                   AND ml.move_id IN (SELECT period_layer.stock_move_id FROM period_layer
-                                       WHERE NOT period_layer.lot_valuated)
-                 GROUP BY ml.move_id, ml.lot_id
-            ),
-            flow_value AS (
-                SELECT period_layer.company_id, period_layer.product_id,
-                       CASE WHEN period_layer.lot_valuated THEN period_layer.lot_id ELSE move_lot.lot_id END AS lot_id,
-                       period_layer.flow,
-                       CASE WHEN move_lot.move_id IS NULL THEN period_layer.value
-                            ELSE period_layer.value * move_lot.quantity / move_lot.move_quantity END AS value
-                  FROM period_layer
-             LEFT JOIN move_lot ON move_lot.move_id = period_layer.stock_move_id AND NOT period_layer.lot_valuated
-                                   AND move_lot.move_quantity <> 0
+                 WHERE movement.date > %(opening)s AND %(until_closing)s AND tmpl.is_storable
+                   AND (movement.kind = 'quantity' OR (movement.kind = 'layer') = %(lot_valuated)s)
             ),
             by_key AS (
                 SELECT part.company_id, part.product_id, part.lot_id,
@@ -555,18 +507,10 @@ class StockLotValuationRollforward(models.Model):
                           FROM valued
                          %(kept_rows)s
                          UNION ALL
-                        SELECT line_side.company_id, line_side.product_id, line_side.lot_id, 0, 0, 0, 0,
-                               line_side.flow, SUM(line_side.quantity), 0
-                          FROM line_side
-                          JOIN product_product product ON product.id = line_side.product_id
-                          JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                         WHERE line_side.in_period AND tmpl.is_storable
-                         GROUP BY line_side.company_id, line_side.product_id, line_side.lot_id, line_side.flow
-                         UNION ALL
-                        SELECT flow_value.company_id, flow_value.product_id, flow_value.lot_id, 0, 0, 0, 0,
-                               flow_value.flow, 0, SUM(flow_value.value)
-                          FROM flow_value
-                         GROUP BY flow_value.company_id, flow_value.product_id, flow_value.lot_id, flow_value.flow
+                        SELECT movement.company_id, movement.product_id, movement.lot_id, 0, 0, 0, 0,
+                               movement.flow, SUM(movement.quantity), SUM(movement.value)
+                          FROM movement
+                         GROUP BY movement.company_id, movement.product_id, movement.lot_id, movement.flow
                        ) part
                  GROUP BY part.company_id, part.product_id, part.lot_id
             )
@@ -605,11 +549,8 @@ class StockLotValuationRollforward(models.Model):
             closing_location=computes("closing", SQL("loc.company_id")),
             opening_line=computes("opening", SQL("line_side.company_id")),
             closing_line=computes("closing", SQL("line_side.company_id")),
-            line_until_closing=line_until_closing,
-            line_flow=self._sql_flow(SQL("side.sign > 0"), SQL("other.usage")),
-            layer_flow=self._sql_flow(
-                SQL("svl.quantity > 0"), SQL("CASE WHEN svl.quantity > 0 THEN src.usage ELSE dest.usage END")
-            ),
+            opening_movement=computes("opening", SQL("movement.company_id")),
+            closing_movement=computes("closing", SQL("movement.company_id")),
             lot_valuated=lot_valuated,
             partition_columns=partition_columns,
             share_columns=share_columns,

@@ -146,8 +146,9 @@ class KpiCommon(TransactionCase):
                 )
             )
         cls.env.invalidate_all()
-        # the layers were dated back by SQL: their sums per month too
+        # the layers and lines were dated back by SQL: their sums per month and the movements too
         cls.env["stock.lot.valuation.month"]._rebuild()
+        cls.env["stock.lot.valuation.movement"]._rebuild()
 
     @classmethod
     def _move(cls, lot, quantity, source, destination, days, **values):

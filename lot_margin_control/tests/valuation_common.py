@@ -210,8 +210,9 @@ class ValuationCommon(LotControlCommon):
         )
         cls.env.cr.execute("UPDATE stock_move SET date = %s WHERE state = 'done' AND date > %s", [instant, instant])
         cls.env.invalidate_all()
-        # the layers were dated back by SQL: their sums per month too
+        # the layers and lines were dated back by SQL: their sums per month and the movements too
         cls.env["stock.lot.valuation.month"]._rebuild()
+        cls.env["stock.lot.valuation.movement"]._rebuild()
 
     @staticmethod
     def _days_ago(days):
