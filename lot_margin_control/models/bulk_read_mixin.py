@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 
 from odoo import api, models
+from odoo.models import regex_order
 from odoo.tools import SQL
 from odoo.tools.query import Query
 
@@ -57,9 +58,10 @@ class StockLotBulkReadMixin(models.AbstractModel):
     @api.model
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
         """A many2one of ``_bulk_ranked_orders`` orders by ``ROW_NUMBER()`` over its comodel's table in
-        the comodel's order (companies, categories, products: a window over a small table) joined on
-        the column, instead of the ORM's join whose names then sort every row: measured on the
-        roll-forward's 100,000 rows, 2 s of sorting on names (the lot's name stays the ORM's)."""
+        the comodel's order (a window over the comodel's table) joined on the column, instead of the
+        ORM's join whose names then sort every row: measured on the roll-forward's 100,000 rows, 2 s
+        of sorting on names. Orders made only of such columns also get them packed into one key
+        first (``_order_to_sql``)."""
         if field_name not in self._bulk_ranked_orders:
             return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
         comodel = self.env[self._fields[field_name].comodel_name]
@@ -79,6 +81,91 @@ class StockLotBulkReadMixin(models.AbstractModel):
         if query.groupby:
             query.groupby = SQL("%s, %s", query.groupby, rank)
         return SQL("%s %s %s", rank, direction, nulls)
+
+    @api.model
+    def _order_to_sql(self, order, query, alias=None, reverse=False):
+        """An order made only of ``_bulk_ranked_orders`` columns, all in one direction (the reports'
+        default orders), is led by their ranks packed into one bigint, unique per row: PostgreSQL
+        then sorts the rows by that one value and never reads the other keys out of its wide rows
+        (measured on the roll-forward's 100,000 rows: 1.6 s sorting by company, category, product
+        and lot ranks, 0.07 s by one key). The ORM's terms follow unchanged: when the ranks do not fit
+        in 62 bits, the key is NULL for every row and they decide alone."""
+        sql = super()._order_to_sql(order, query, alias=alias, reverse=reverse)
+        packable = self._bulk_packable_order(order or self._order, reverse)
+        if not packable or query.groupby:
+            return sql
+        terms, direction = packable
+        alias = alias or self._table
+        # once per statement (OFFSET 0: a subquery PostgreSQL does not inline into every row): the bits
+        # each rank takes (its comodel's size: ranks 1..n, and all ones for NULL), where each goes
+        bits = [SQL.identifier(f"bits_{index}") for index in range(len(terms))]
+        counted = SQL(", ").join(
+            SQL(
+                "floor(log(2, (SELECT COUNT(*) FROM %s ranked) + 1))::int + 2 AS %s",
+                self.env[self._fields[field_name].comodel_name]._table_sql,
+                bits[index],
+            )
+            for index, (field_name, _null_high) in enumerate(terms)
+        )
+        placed = SQL(", ").join(
+            SQL(
+                "(%s) AS %s, (1::bigint << %s) - 1 AS %s",
+                SQL(" + ").join(bits[index + 1 :]) if index + 1 < len(terms) else SQL("0"),
+                SQL.identifier(f"shift_{index}"),
+                bits[index],
+                SQL.identifier(f"ones_{index}"),
+            )
+            for index in range(len(terms))
+        )
+        layout_alias = query.make_alias(alias, "bulk_rank_layout")
+        query.add_join(
+            "JOIN",
+            layout_alias,
+            SQL(
+                "(SELECT %s, %s <= 62 AS fits FROM (SELECT %s) counted OFFSET 0)",
+                placed,
+                SQL(" + ").join(bits),
+                counted,
+            ),
+            SQL("TRUE"),
+        )
+        parts = []
+        for index, (field_name, null_high) in enumerate(terms):
+            rank = SQL.identifier(query.make_alias(alias, f"{field_name}__rank"), "rank")
+            null_value = SQL.identifier(layout_alias, f"ones_{index}") if null_high else SQL("0")
+            shift = SQL.identifier(layout_alias, f"shift_{index}")
+            parts.append(SQL("(COALESCE(%s, %s) << %s)", rank, null_value, shift))
+        packed = SQL(
+            "CASE WHEN %s THEN %s END %s",
+            SQL.identifier(layout_alias, "fits"),
+            SQL(" + ").join(parts),
+            SQL(direction),
+        )
+        return SQL("%s, %s", packed, sql)
+
+    @api.model
+    def _bulk_packable_order(self, order, reverse):
+        """``([(field, null_high)], direction)`` when every term of ``order`` is a column of
+        ``_bulk_ranked_orders`` and all go one way (``null_high``: a NULL sorts as the highest rank, as
+        the ORM's term puts it), else None."""
+        terms, directions = [], set()
+        for part in order.split(","):
+            match = regex_order.match(part)
+            if not match or match["property"] or match["func"] or match["field"] not in self._bulk_ranked_orders:
+                return None
+            direction = (match["direction"] or "ASC").upper()
+            nulls = (match["nulls"] or "").upper()
+            if reverse:  # as the ORM reverses an order
+                direction = "ASC" if direction == "DESC" else "DESC"
+                if nulls:
+                    nulls = "NULLS LAST" if nulls == "NULLS FIRST" else "NULLS FIRST"
+            # PostgreSQL puts NULLs last going up and first going down, unless told
+            nulls_last = nulls == "NULLS LAST" or (not nulls and direction == "ASC")
+            terms.append((match["field"], nulls_last == (direction == "ASC")))
+            directions.add(direction)
+        if len(terms) < 2 or len(directions) != 1:
+            return None
+        return terms, directions.pop()
 
     @api.model
     def _tune_bulk_session(self):

@@ -70,7 +70,7 @@ class StockLotValuationReport(models.Model):
     _auto = False
     _rec_name = "lot_id"
     _order = "company_id, product_categ_id, product_id, lot_id, location_id"
-    _bulk_ranked_orders = ("company_id", "product_categ_id", "product_id", "location_id")
+    _bulk_ranked_orders = ("company_id", "product_categ_id", "product_id", "lot_id", "location_id")
     # flushed before the report's SQL reads them
     _depends = {
         "stock.move.line": [

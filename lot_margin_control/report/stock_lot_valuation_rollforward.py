@@ -90,7 +90,7 @@ class StockLotValuationRollforward(models.Model):
     _inherit = ["stock.lot.bulk.read.mixin"]
     _description = "Valuation Roll-forward by Lot"
     _bulk_hash_joins = True
-    _bulk_ranked_orders = ("company_id", "product_categ_id", "product_id")
+    _bulk_ranked_orders = ("company_id", "product_categ_id", "product_id", "lot_id")
     _auto = False
     _rec_name = "lot_id"
     _order = "company_id, product_categ_id, product_id, lot_id"

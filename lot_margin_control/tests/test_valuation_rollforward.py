@@ -331,6 +331,20 @@ class TestValuationRollforward(RollforwardCommon):
                 self.assertEqual(
                     [group["product_id"][0] for group in groups], sorted(products, key=products.get, reverse=True)
                 )
+                # the default order reversed, and rows without lot asked first: the ranks packed into one
+                # key (_order_to_sql) give the ORM's order too
+                terms = model._order.split(", ")
+                reversed_rows = model.search(domain, order=", ".join(f"{term} desc" for term in terms))
+                self.assertEqual(reversed_rows.ids, rows.sorted(key, reverse=True).ids)
+                nulls_first = model.search(
+                    domain, order=", ".join(f"{term} nulls first" if term == "lot_id" else term for term in terms)
+                )
+
+                def key_nulls_first(row, key=key):
+                    company, category, product, lot, location = key(row)
+                    return company, category, product, (0, 0) if lot == (1, 0) else (1, lot[1]), location
+
+                self.assertEqual(nulls_first.ids, rows.sorted(key_nulls_first).ids)
 
 
 @tagged("post_install", "-at_install")
