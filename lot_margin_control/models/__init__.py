@@ -16,6 +16,7 @@ from . import stock_lot_shelf_life
 from . import stock_lot_quality
 from . import stock_lot_demand_day
 from . import stock_lot_valuation_month
+from . import stock_lot_valuation_movement
 from . import stock_lot_expiry_risk
 from . import stock_lot_markdown
 from . import stock_lot_markdown_rule

@@ -44,6 +44,13 @@ class ResCompany(models.Model):
     lot_kpi_target_mock_recall_trace_ms = fields.Float(string="Mock Recall Trace Target (ms)", default=5000.0)
     lot_kpi_target_gs1_capture = fields.Float(string="GS1 Capture Target (%)", default=80.0)
 
+    def write(self, vals):
+        """The stock a company owns is the stock its partner owns: a new partner, every move's movements
+        again (stock.lot.valuation.movement)."""
+        result = super().write(vals)
+        self.env["stock.lot.valuation.movement"]._rebuild_if_written(self._name, vals)
+        return result
+
     @api.constrains("lot_demand_window_days", "recall_window_days")
     def _check_window_days(self):
         """Each window is at least a day and at most a century (``check_day_counts``)."""

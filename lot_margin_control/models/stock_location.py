@@ -21,10 +21,13 @@ class StockLocation(models.Model):
     def write(self, vals):
         """A location that changes type or parent may carry past deliveries and returns (its own and
         its sublocations') to another warehouse or out of demand: the daily demand is summed again
-        from the move lines (stock.lot.demand.day; a rare administrator's change)."""
+        from the move lines (stock.lot.demand.day; a rare administrator's change). A new type or
+        company changes which movements enter or leave valued stock and how they are classified:
+        every move's movements are made again (stock.lot.valuation.movement)."""
         result = super().write(vals)
         if {"usage", "location_id"} & set(vals):
             self.env["stock.lot.demand.day"]._rebuild()
+        self.env["stock.lot.valuation.movement"]._rebuild_if_written(self._name, vals)
         return result
 
     def _is_lot_quarantine_location(self):

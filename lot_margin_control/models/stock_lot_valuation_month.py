@@ -3,6 +3,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .stock_lot_valuation_movement import MOVEMENT_SOURCES
+
 # The layer fields a month's sums depend on: writing one of them on a layer moves its value from one
 # summary row to another (stock.valuation.layer.write).
 LAYER_FIELDS = frozenset({"value", "quantity", "product_id", "lot_id", "company_id", "create_date"})
@@ -163,8 +165,8 @@ class StockLotValuationMonth(models.Model):
 
 
 class StockValuationLayer(models.Model):
-    """Layers keep their sums per lot and month (``stock.lot.valuation.month``) as they are made,
-    changed or deleted."""
+    """Layers keep their sums per lot and month (``stock.lot.valuation.month``) and their moves'
+    movements (``stock.lot.valuation.movement``) as they are made, changed or deleted."""
 
     _inherit = "stock.valuation.layer"
 
@@ -172,17 +174,23 @@ class StockValuationLayer(models.Model):
     def create(self, vals_list):
         layers = super().create(vals_list)
         self.env["stock.lot.valuation.month"]._add_layers(layers)
+        self.env["stock.lot.valuation.movement"]._sync_moves(layers.stock_move_id)
         return layers
 
     def write(self, vals):
-        if LAYER_FIELDS.isdisjoint(vals):
+        if LAYER_FIELDS.isdisjoint(vals) and not set(MOVEMENT_SOURCES["stock.valuation.layer"]) & set(vals):
             return super().write(vals)
         months = self.env["stock.lot.valuation.month"]
+        moves = self.stock_move_id
         months._add_layers(self, sign=-1)
         result = super().write(vals)
         months._add_layers(self)
+        self.env["stock.lot.valuation.movement"]._sync_moves(moves | self.stock_move_id)
         return result
 
     def unlink(self):
         self.env["stock.lot.valuation.month"]._add_layers(self, sign=-1)
-        return super().unlink()
+        moves = self.stock_move_id
+        result = super().unlink()
+        self.env["stock.lot.valuation.movement"]._sync_moves(moves.exists())
+        return result

@@ -18,12 +18,23 @@ class StockMove(models.Model):
     _inherit = "stock.move"
 
     def _action_done(self, cancel_backorder=False):
-        """The lines validated now count in the daily demand (stock.lot.demand.day)."""
+        """The lines validated now count in the daily demand (stock.lot.demand.day) and in the moves'
+        movements (stock.lot.valuation.movement: their layers, made meanwhile, are synced again with
+        them)."""
         done_moves = super()._action_done(cancel_backorder=cancel_backorder)
         self.env["stock.lot.demand.day"]._add_lines(
             done_moves.move_line_ids.filtered(lambda line: line.state == "done")
         )
+        self.env["stock.lot.valuation.movement"]._sync_moves(done_moves)
         return done_moves
+
+    def write(self, vals):
+        """A validated move whose places change: its movements again (its state changes through
+        ``_action_done``)."""
+        result = super().write(vals)
+        if {"location_id", "location_dest_id"} & set(vals):
+            self.env["stock.lot.valuation.movement"]._sync_moves(self.filtered(lambda move: move.state == "done"))
+        return result
 
     def _get_lot_gate(self):
         """Lots this move may take, as a ``LotGate``; None means any lot.

@@ -5,6 +5,7 @@ from odoo.tools.sql import index_exists
 
 from .stock_location import QUARANTINE_RECEIPT_PUTAWAY
 from .stock_lot_demand_day import DEMAND_LINE_FIELDS
+from .stock_lot_valuation_movement import MOVEMENT_SOURCES
 
 
 class StockMoveLine(models.Model):
@@ -90,7 +91,9 @@ class StockMoveLine(models.Model):
         lines = super().create(vals_list)
         lines._check_lot_gate()
         # a line added to a validated operation is done at once (stock.move._action_done counts the others)
-        self.env["stock.lot.demand.day"]._add_lines(lines.filtered(lambda line: line.state == "done"))
+        done = lines.filtered(lambda line: line.state == "done")
+        self.env["stock.lot.demand.day"]._add_lines(done)
+        self.env["stock.lot.valuation.movement"]._sync_moves(done.move_id)
         return lines
 
     def write(self, vals):
@@ -99,12 +102,25 @@ class StockMoveLine(models.Model):
         done = self.filtered(lambda line: line.state == "done") if DEMAND_LINE_FIELDS & set(vals) else self.browse()
         demand = self.env["stock.lot.demand.day"]
         demand._add_lines(done, sign=-1)
+        # and the movements of their moves, before and after, made again (core makes correction layers
+        # inside this write, before the new quantity is written)
+        moving = set(MOVEMENT_SOURCES["stock.move.line"]) & set(vals)
+        moves = self.filtered(lambda line: line.state == "done").move_id if moving else self.env["stock.move"]
         result = super().write(vals)
         demand._add_lines(done.exists())
+        if moving:
+            moves |= self.filtered(lambda line: line.state == "done").move_id
+            self.env["stock.lot.valuation.movement"]._sync_moves(moves)
         if {"lot_id", "move_id", "location_id", "location_dest_id"} & set(vals):
             self._check_lot_gate()
         if vals.get("lot_id"):
             self._apply_near_expiry_putaway()
+        return result
+
+    def unlink(self):
+        moves = self.filtered(lambda line: line.state == "done").move_id
+        result = super().unlink()
+        self.env["stock.lot.valuation.movement"]._sync_moves(moves.exists())
         return result
 
     def _apply_putaway_strategy(self):

@@ -9,4 +9,3 @@ from . import epcis_document
 from . import fsma_records_xlsx
 from . import stock_lot_valuation_rollforward
 from . import stock_lot_valuation_rollforward_xlsx
-from . import stock_lot_valuation_movement

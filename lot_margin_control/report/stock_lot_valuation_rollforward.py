@@ -4,22 +4,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..models.stock_lot_valuation_movement import FLOWS
 from .stock_lot_margin_report import COMPANY_BITS, COST_READERS
 from .stock_lot_valuation_report import VALUATION_BASES
 
 # Every context key the rows depend on.
 PERIOD = ("valuation_date_from", "valuation_date", "tz")
-# The movements between opening and closing, in their order on screen and on paper: (flow, label,
-# sign in closing = opening + receipts + production + returns - deliveries - consumption - write-offs
-# + revaluation). Outflows are shown as positive numbers.
-FLOWS = [
-    ("receipt", "Receipts", 1),
-    ("production", "Production", 1),
-    ("return", "Customer Returns", 1),
-    ("delivery", "Deliveries (COGS)", -1),
-    ("consumption", "Consumption", -1),
-    ("writeoff", "Scrap & Inventory Losses", -1),
-]
 
 
 def last_month_end(day):

@@ -83,6 +83,23 @@ class TestCostAccess(LotMarginCommon):
                 arch = Recovery.get_views([(False, "list")])["views"]["list"]["arch"]
                 self.assertIn('name="writeoff_cost"', arch)
 
+    def test_kept_layer_sums_and_movements_are_for_cost_readers(self):
+        """The tables the valuation and the roll-forward read by SQL hold layer values: like core's layers,
+        only cost readers may read them through the ORM (a stock user could read the layer sums before)."""
+        for model in ("stock.lot.valuation.month", "stock.lot.valuation.movement"):
+            for user in (self.plain_stock_user, self.lot_user):
+                with self.subTest(model=model, user=user.login), self.assertRaises(AccessError):
+                    self.env[model].with_user(user).search_read([("product_id", "=", self.cost_product.id)], ["value"])
+            for user in (self.accountant, self.stock_manager):
+                with self.subTest(model=model, user=user.login):
+                    rows = (
+                        self.env[model]
+                        .with_user(user)
+                        .search_read([("product_id", "=", self.cost_product.id)], ["value"])
+                    )
+                    self.assertTrue(rows)
+                    self.assertTrue(any(row["value"] for row in rows))
+
     def test_cost_fields_are_declared_for_cost_readers(self):
         """Every cost field of the reports carries the groups, so a new access rule cannot expose it."""
         for model, fields in COST_FIELDS.items():

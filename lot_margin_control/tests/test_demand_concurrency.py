@@ -6,63 +6,29 @@ rows for one of those days; it must not wait, and after both commit no quantity 
 counted twice. The fixture is committed (the other cursor must see it) and removed afterwards.
 """
 
-import uuid
 from contextlib import closing
 from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
+from .committed import remove_product, validated_deliveries
+
 
 @tagged("post_install", "-at_install")
 class TestDemandDayConcurrency(TransactionCase):
     def setUp(self):
         super().setUp()
-        tag = uuid.uuid4().hex[:8]
         self.yesterday = (datetime.now() - timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
         with closing(self.registry.cursor()) as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
-            product = env["product.product"].create({"name": f"LMC Demand {tag}", "is_storable": True})
-            customers = env.ref("stock.stock_location_customers")
-            moves = env["stock.move"].create(
-                [
-                    {
-                        "name": product.name,
-                        "product_id": product.id,
-                        "product_uom_qty": 5,
-                        "product_uom": product.uom_id.id,
-                        "location_id": warehouse.lot_stock_id.id,
-                        "location_dest_id": customers.id,
-                        "quantity": 5,
-                        "picked": True,
-                    }
-                    for _index in range(2)
-                ]
-            )
-            moves._action_confirm()
-            moves._action_done()
+            moves = validated_deliveries(env, "LMC Demand", [5, 5])
             for line in moves.move_line_ids:  # one correction each: a row each for yesterday
                 line.date = self.yesterday
             cr.commit()  # pylint: disable=invalid-commit
-            self.product_id, self.warehouse_id = product.id, warehouse.id
+            self.product_id, self.warehouse_id = moves.product_id.id, moves.location_id.warehouse_id.id
             self.line_ids = moves.move_line_ids.ids
-        self.addCleanup(self._remove_fixture)
-
-    def _remove_fixture(self):
-        with closing(self.registry.cursor()) as cr:
-            # validated moves cannot be deleted through the ORM
-            for table in (
-                "stock_lot_demand_day",
-                "stock_valuation_layer",
-                "stock_move_line",
-                "stock_move",
-                "stock_quant",
-            ):
-                cr.execute(f"DELETE FROM {table} WHERE product_id = %s", [self.product_id])
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["product.product"].browse(self.product_id).product_tmpl_id.unlink()
-            cr.commit()  # pylint: disable=invalid-commit
+        self.addCleanup(remove_product, self.registry, self.product_id)
 
     def _rows(self, cr):
         cr.execute(

@@ -257,10 +257,13 @@ class TestValuationMonth(TransactionCase):
         self.assertEqual(self._table(), self._layers())
 
     def test_read_only_and_per_company(self):
-        user = new_test_user(self.env, "lmc_month_stock", groups="stock.group_stock_user", company_id=self.company.id)
+        # the layer sums are costs: stock managers (and accountants) read them, nobody writes them
+        user = new_test_user(
+            self.env, "lmc_month_stock", groups="stock.group_stock_manager", company_id=self.company.id
+        )
         main = self.env.ref("base.main_company")
         other = new_test_user(
-            self.env, "lmc_month_other", groups="stock.group_stock_user", company_id=main.id, company_ids=main.ids
+            self.env, "lmc_month_other", groups="stock.group_stock_manager", company_id=main.id, company_ids=main.ids
         )
         Month = self.env["stock.lot.valuation.month"]
         mine = Month.with_user(user).search([("company_id", "=", self.company.id)])

@@ -1,8 +1,17 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .stock_lot_margin_report import COST_READERS
-from .stock_lot_valuation_rollforward import FLOWS
+# The movements between a roll-forward's opening and closing, in their order on screen and on
+# paper: (flow, label, sign in closing = opening + receipts + production + returns - deliveries -
+# consumption - write-offs + revaluation). Outflows are shown as positive numbers.
+FLOWS = [
+    ("receipt", "Receipts", 1),
+    ("production", "Production", 1),
+    ("return", "Customer Returns", 1),
+    ("delivery", "Deliveries (COGS)", -1),
+    ("consumption", "Consumption", -1),
+    ("writeoff", "Scrap & Inventory Losses", -1),
+]
 
 # What a move's kept movements are made of, per model: writing one of these fields syncs the moves
 # concerned again (``stock.lot.valuation.movement._sync_moves``).
@@ -66,7 +75,9 @@ class StockLotValuationMovement(models.Model):
     date = fields.Datetime(required=True, readonly=True, help="The line's date, or the layer's creation.")
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
     product_id = fields.Many2one("product.product", required=True, readonly=True, ondelete="cascade")
-    lot_id = fields.Many2one("stock.lot", string="Lot/Serial", readonly=True, ondelete="cascade")
+    lot_id = fields.Many2one(
+        "stock.lot", string="Lot/Serial", readonly=True, index="btree_not_null", ondelete="cascade"
+    )
     flow = fields.Selection([(flow, label) for flow, label, _sign in FLOWS], required=True, readonly=True)
     kind = fields.Selection(
         [("quantity", "Quantity"), ("layer", "Value by the layer's lot"), ("spread", "Value shared by quantity")],
@@ -74,7 +85,7 @@ class StockLotValuationMovement(models.Model):
         readonly=True,
     )
     quantity = fields.Float(digits=(16, 6), readonly=True, help="Into the valued stock (> 0) or out of it (< 0).")
-    value = fields.Float(digits=(16, 6), readonly=True, groups=COST_READERS)
+    value = fields.Float(digits=(16, 6), readonly=True)
 
     def init(self):
         # the roll-forward reads a period's rows by date, with all it needs
@@ -199,94 +210,3 @@ class StockLotValuationMovement(models.Model):
         self.env.cr.execute(SQL("DELETE FROM stock_lot_valuation_movement"))
         self.env.cr.execute(self._sql_insert(SQL("TRUE")))
         self.invalidate_model()
-
-
-class StockMove(models.Model):
-    _inherit = "stock.move"
-
-    def _action_done(self, cancel_backorder=False):
-        """The moves validated now: their lines are done (their layers, made meanwhile, are synced
-        again with them)."""
-        done_moves = super()._action_done(cancel_backorder=cancel_backorder)
-        self.env["stock.lot.valuation.movement"]._sync_moves(done_moves)
-        return done_moves
-
-    def write(self, vals):
-        """A validated move whose places change (its state changes through ``_action_done``)."""
-        if not {"location_id", "location_dest_id"} & set(vals):
-            return super().write(vals)
-        result = super().write(vals)
-        self.env["stock.lot.valuation.movement"]._sync_moves(self.filtered(lambda move: move.state == "done"))
-        return result
-
-
-class StockMoveLine(models.Model):
-    _inherit = "stock.move.line"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        lines = super().create(vals_list)
-        # a line added to a validated move (stock.move._action_done syncs the others)
-        self.env["stock.lot.valuation.movement"]._sync_moves(lines.filtered(lambda line: line.state == "done").move_id)
-        return lines
-
-    def write(self, vals):
-        if not set(MOVEMENT_SOURCES["stock.move.line"]) & set(vals):
-            return super().write(vals)
-        moves = self.filtered(lambda line: line.state == "done").move_id
-        result = super().write(vals)
-        lines = self.exists()
-        moves |= lines.filtered(lambda line: line.state == "done").move_id
-        self.env["stock.lot.valuation.movement"]._sync_moves(moves)
-        return result
-
-    def unlink(self):
-        moves = self.filtered(lambda line: line.state == "done").move_id
-        result = super().unlink()
-        self.env["stock.lot.valuation.movement"]._sync_moves(moves.exists())
-        return result
-
-
-class StockValuationLayer(models.Model):
-    _inherit = "stock.valuation.layer"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        layers = super().create(vals_list)
-        self.env["stock.lot.valuation.movement"]._sync_moves(layers.stock_move_id)
-        return layers
-
-    def write(self, vals):
-        if not set(MOVEMENT_SOURCES["stock.valuation.layer"]) & set(vals):
-            return super().write(vals)
-        moves = self.stock_move_id
-        result = super().write(vals)
-        self.env["stock.lot.valuation.movement"]._sync_moves(moves | self.stock_move_id)
-        return result
-
-    def unlink(self):
-        moves = self.stock_move_id
-        result = super().unlink()
-        self.env["stock.lot.valuation.movement"]._sync_moves(moves.exists())
-        return result
-
-
-class StockLocation(models.Model):
-    _inherit = "stock.location"
-
-    def write(self, vals):
-        """A location that changes type or company changes which movements enter or leave valued stock and
-        how they are classified: every move's movements are made again (a rare administrator's change)."""
-        result = super().write(vals)
-        self.env["stock.lot.valuation.movement"]._rebuild_if_written(self._name, vals)
-        return result
-
-
-class ResCompany(models.Model):
-    _inherit = "res.company"
-
-    def write(self, vals):
-        """The stock a company owns is the stock owned by its partner: a new partner, the movements again."""
-        result = super().write(vals)
-        self.env["stock.lot.valuation.movement"]._rebuild_if_written(self._name, vals)
-        return result
