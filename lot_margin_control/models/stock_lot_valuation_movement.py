@@ -13,8 +13,9 @@ FLOWS = [
     ("writeoff", "Scrap & Inventory Losses", -1),
 ]
 
-# What a move's kept movements are made of, per model: writing one of these fields syncs the moves
-# concerned again (``stock.lot.valuation.movement._sync_moves``).
+# What the kept movements are read from, per model, flushed before each sync. Writing one of these
+# fields on layers or done lines syncs their moves again (``_sync_moves``), on locations or companies
+# rebuilds the table; a move syncs when it changes places or is validated (its state changes there).
 MOVEMENT_SOURCES = {
     "stock.move": ("state", "location_id", "location_dest_id"),
     "stock.move.line": (
