@@ -1,3 +1,4 @@
+import gc
 from contextlib import contextmanager
 
 from odoo import api, models
@@ -31,6 +32,20 @@ FAST_READ_TYPES = {
     "date": False,
     "datetime": False,
 }
+
+
+@contextmanager
+def gc_paused():
+    """Python's cyclic garbage collector paused while many containers without cycles are made (the
+    dicts of 100,000 rows: it would otherwise scan the growing heap again and again, a third of their
+    formatting); set back as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class StockLotBulkReadMixin(models.AbstractModel):
@@ -96,48 +111,26 @@ class StockLotBulkReadMixin(models.AbstractModel):
             return sql
         terms, direction = packable
         alias = alias or self._table
-        # once per statement (OFFSET 0: a subquery PostgreSQL does not inline into every row): the bits
-        # each rank takes (its comodel's size: ranks 1..n, and all ones for NULL), where each goes
-        bits = [SQL.identifier(f"bits_{index}") for index in range(len(terms))]
-        counted = SQL(", ").join(
+        # the bits each rank takes (its comodel's size: ranks 1..n, and all ones for NULL): scalar
+        # subqueries, which PostgreSQL evaluates once per statement (init plans) whatever the plan, so
+        # that each row only shifts and adds integers (a joined one-row layout was evaluated again for
+        # each of 100,000 rows when a plan put it inside a nested loop without materializing it)
+        bits = [
             SQL(
-                "floor(log(2, (SELECT COUNT(*) FROM %s ranked) + 1))::int + 2 AS %s",
+                "(SELECT floor(log(2, COUNT(*) + 1))::int + 2 FROM %s ranked)",
                 self.env[self._fields[field_name].comodel_name]._table_sql,
-                bits[index],
             )
-            for index, (field_name, _null_high) in enumerate(terms)
-        )
-        placed = SQL(", ").join(
-            SQL(
-                "(%s) AS %s, (1::bigint << %s) - 1 AS %s",
-                SQL(" + ").join(bits[index + 1 :]) if index + 1 < len(terms) else SQL("0"),
-                SQL.identifier(f"shift_{index}"),
-                bits[index],
-                SQL.identifier(f"ones_{index}"),
-            )
-            for index in range(len(terms))
-        )
-        layout_alias = query.make_alias(alias, "bulk_rank_layout")
-        query.add_join(
-            "JOIN",
-            layout_alias,
-            SQL(
-                "(SELECT %s, %s <= 62 AS fits FROM (SELECT %s) counted OFFSET 0)",
-                placed,
-                SQL(" + ").join(bits),
-                counted,
-            ),
-            SQL("TRUE"),
-        )
+            for field_name, _null_high in terms
+        ]
         parts = []
         for index, (field_name, null_high) in enumerate(terms):
             rank = SQL.identifier(query.make_alias(alias, f"{field_name}__rank"), "rank")
-            null_value = SQL.identifier(layout_alias, f"ones_{index}") if null_high else SQL("0")
-            shift = SQL.identifier(layout_alias, f"shift_{index}")
-            parts.append(SQL("(COALESCE(%s, %s) << %s)", rank, null_value, shift))
+            null_value = SQL("((1::bigint << %s) - 1)", bits[index]) if null_high else SQL("0")
+            shift = SQL(" + ").join(bits[index + 1 :]) if index + 1 < len(terms) else SQL("0")
+            parts.append(SQL("(COALESCE(%s, %s) << (%s))", rank, null_value, shift))
         packed = SQL(
-            "CASE WHEN %s THEN %s END %s",
-            SQL.identifier(layout_alias, "fits"),
+            "CASE WHEN %s <= 62 THEN %s END %s",
+            SQL(" + ").join(bits),
             SQL(" + ").join(parts),
             SQL(direction),
         )
@@ -228,49 +221,87 @@ class StockLotBulkReadMixin(models.AbstractModel):
         fnames = self.check_field_access_rights("read", fields)
         if not self._is_fast_readable(fnames) or set(read_kwargs) - {"load"}:
             return super().search_read(domain, fields, offset=offset, limit=limit, order=order, **read_kwargs)
+        load = read_kwargs.get("load", "_classic_read")
         # the ORM's search_fetch: access rights and record rules, active_test, default order
         query = self._search(domain or [], offset=offset, limit=limit, order=order or self._order)
         if query.is_empty():
             return []
         table = query.table
-        columns = [
-            # numbers as float8: PostgreSQL's conversion is the ORM's float(Decimal) (both correctly
-            # rounded), without a Decimal made for every value (half the fetch of 100,000 rows)
-            SQL("%s::float8", SQL.identifier(table, name))
-            if self._fields[name].type in ("float", "monetary")
-            else SQL.identifier(table, name)
-            for name in fnames
-        ]
-        with self._bulk_statement():
+        columns = [self._sql_fast_read_column(table, name) for name in fnames]
+        # the names of many2ones named by a column, joined (one hash join instead of a query of the
+        # names of 100,000 ids): each one's record id (NULL: no such record) and name
+        named = []
+        for name in fnames:
+            field = self._fields[name]
+            name_field = self._name_column(field) if field.type == "many2one" and load == "_classic_read" else None
+            if name_field:
+                comodel = self.env[field.comodel_name]
+                comodel.flush_model([name_field.name])
+                alias = query.make_alias(table, f"{name}__named")
+                query.add_join(
+                    "LEFT JOIN",
+                    alias,
+                    comodel._table,
+                    SQL("%s = %s", SQL.identifier(alias, "id"), SQL.identifier(table, name)),
+                )
+                columns += [SQL.identifier(alias, "id"), SQL.identifier(alias, name_field.name)]
+                named.append(name)
+        with self._bulk_statement(), gc_paused():
             rows = self.env.execute_query(query.select(SQL.identifier(table, "id"), *columns))
-        return self._format_rows(rows, fnames, read_kwargs.get("load", "_classic_read"))
+            return self._format_rows(rows, fnames, load, named=named)
 
     @api.model
-    def _format_rows(self, rows, fnames, load="_classic_read"):
-        """``read``'s dicts of ``rows`` (tuples ``(id, *values of fnames)``), as the ORM formats them:
-        NULL as the ORM's empty value of the type, many2ones as ``(id, display name)`` (or the id
-        alone when ``load`` is not ``_classic_read``)."""
-        use_display_name = load == "_classic_read"
-        columns = [[row[0] for row in rows]]
+    def _sql_fast_read_column(self, alias, name):
+        """The column ``name`` of ``alias`` as the fast read fetches it: numbers never NULL (the ORM's
+        0), and floats as float8 (PostgreSQL's conversion is the ORM's float(Decimal), both correctly
+        rounded, without a Decimal made for every value: half the fetch of 100,000 rows)."""
+        field_type = self._fields[name].type
+        if field_type in ("float", "monetary"):
+            return SQL("COALESCE(%s::float8, 0)", SQL.identifier(alias, name))
+        if field_type == "integer":
+            return SQL("COALESCE(%s, 0)", SQL.identifier(alias, name))
+        return SQL.identifier(alias, name)
+
+    @api.model
+    def _format_rows(self, rows, fnames, load="_classic_read", named=()):
+        """``read``'s dicts of ``rows`` (tuples ``(id, *values of fnames, *(record id, name) of each
+        of named)``, numbers fetched by ``_sql_fast_read_column``), as the ORM formats them: NULL as
+        the ORM's empty value of the type, many2ones as ``(id, display name)`` (or the id alone when
+        ``load`` is not ``_classic_read``). Many2ones not in ``named`` get their names in one query per
+        column. One dict per row, made straight from the row: 100,000 rows of 26 columns in 0.3 s
+        (column by column, then zipped: 0.75 s)."""
+        keys = ["id", *fnames]
+        joined, mapped, nullable = [], [], []
         for index, name in enumerate(fnames, 1):
             field = self._fields[name]
-            values = [row[index] for row in rows]
-            if field.type == "many2one" and use_display_name:
-                names = self._display_names(field, {value for value in values if value})
-                columns.append([(value, names[value]) if value in names else False for value in values])
-            else:
-                null = FAST_READ_TYPES[field.type]
-                columns.append([null if value is None else value for value in values])
-        keys = ["id", *fnames]
-        return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+            if field.type == "many2one" and load == "_classic_read":
+                if name in named:
+                    joined.append((name, len(keys) + 2 * named.index(name)))
+                else:
+                    # one (id, name) pair per record, shared by its rows
+                    names = self._display_names(field, {row[index] for row in rows if row[index]})
+                    mapped.append((name, {record_id: (record_id, name) for record_id, name in names.items()}))
+            elif field.type not in ("float", "monetary", "integer"):
+                nullable.append((name, FAST_READ_TYPES[field.type]))
+        result = []
+        for row in rows:
+            record = dict(zip(keys, row, strict=False))  # the joined names after the values left out
+            for name, null in nullable:
+                if record[name] is None:
+                    record[name] = null
+            for name, position in joined:
+                # a char column's display name (Field.convert_to_display_name): the text, False if empty
+                record[name] = (row[position], row[position + 1] or False) if row[position] else False
+            for name, pairs in mapped:
+                record[name] = pairs.get(record[name], False)
+            result.append(record)
+        return result
 
     @api.model
-    def _display_names(self, field, ids):
-        """``{id: display name}`` of the records of ``field``'s model among ``ids`` that exist, as
-        ``read`` shows them (as superuser, in this context). Models named by a stored, untranslated
-        text field the ORM's way (lots, locations…): that column, in one query; others through the
-        ORM, their names fetched in one query."""
-        comodel = self.env[field.comodel_name].sudo().with_context(active_test=False)
+    def _name_column(self, field):
+        """The stored, untranslated char field naming the records of ``field``'s model the ORM's way
+        (lots, locations…: their display name is that column), else None."""
+        comodel = self.env[field.comodel_name]
         name_field = comodel._fields.get(comodel._rec_name or "")
         if (
             type(comodel)._compute_display_name is models.BaseModel._compute_display_name
@@ -279,6 +310,18 @@ class StockLotBulkReadMixin(models.AbstractModel):
             and name_field.store
             and not name_field.translate
         ):
+            return name_field
+        return None
+
+    @api.model
+    def _display_names(self, field, ids):
+        """``{id: display name}`` of the records of ``field``'s model among ``ids`` that exist, as
+        ``read`` shows them (as superuser, in this context). Models named by a column
+        (``_name_column``): that column, in one query; others through the ORM, their names fetched in
+        one query."""
+        comodel = self.env[field.comodel_name].sudo().with_context(active_test=False)
+        name_field = self._name_column(field)
+        if name_field:
             comodel.flush_model([name_field.name])
             rows = self.env.execute_query(
                 SQL(
@@ -291,6 +334,7 @@ class StockLotBulkReadMixin(models.AbstractModel):
             )
             return {record_id: name_field.convert_to_display_name(name, comodel) for record_id, name in rows}
         records = comodel.browse(ids).exists()
+        name_field = comodel._fields.get(comodel._rec_name or "")
         if name_field and name_field.store:
             records.fetch([name_field.name])
         return {record.id: record.display_name for record in records}

@@ -61,7 +61,7 @@ class StockLotValuationMonth(models.Model):
     # Reading
     # ------------------------------------------------------------------
     @api.model
-    def _sql_layer_sums(self, instants, company_ids=None):
+    def _sql_layer_sums(self, instants, company_ids=None, nearest_month_end=False):
         """SQL rows ``(company_id, product_id, lot_id, value_0, first_0, value_1, first_1, …)``: per
         company, product and lot (NULL: layers without lot), for each instant of ``instants``
         (``(as_of, is_now)`` pairs, naive UTC; "now" counts every layer) the sum of the layers made
@@ -73,53 +73,80 @@ class StockLotValuationMonth(models.Model):
         same sums as reading every layer, except that a key whose layers all went to other keys
         (corrections) keeps rows adding up to 0 (no layer: NULL), and that the first layer of a key
         may be one deleted since. ``company_ids``: only those companies (None: all).
+
+        ``nearest_month_end``: a past instant nearer the end of its month than its start is read back
+        from that end instead (its whole months up to its own, minus the layers of its month made
+        after it: the end of last week is four days of layers, not 27); its ``first`` is then a
+        layer up to the end of its month (a key whose layers all came after the instant within its
+        month has a first and a value of 0).
         """
         past = [as_of for as_of, is_now in instants if not is_now]
-        starts = {as_of: SQL("date_trunc('month', %s::timestamp)", as_of) for as_of in past}
-        row_company = SQL("AND month.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
-        layer_company = SQL("AND svl.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
-        columns = []
+        columns, raw_ranges, month_bounds = [], [], []
         for index, (as_of, is_now) in enumerate(instants):
             if is_now:
-                condition = SQL("layer.whole")
-            else:
-                condition = SQL(
-                    "(layer.whole AND layer.at < %(start)s) "
-                    "OR (NOT layer.whole AND layer.at >= %(start)s AND layer.at <= %(as_of)s)",
-                    start=starts[as_of],
-                    as_of=as_of,
+                columns.append(
+                    SQL(
+                        "SUM(layer.value) FILTER (WHERE layer.whole) AS %s, "
+                        "MIN(layer.first_id) FILTER (WHERE layer.whole) AS %s",
+                        SQL.identifier(f"value_{index}"),
+                        SQL.identifier(f"first_{index}"),
+                    )
                 )
+                continue
+            month_start = as_of.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            month_end = month_start + relativedelta(months=1)
+            backward = nearest_month_end and month_end - as_of < as_of - month_start
+            if backward:
+                # the whole months up to its own, minus its month's layers made after it
+                whole = SQL("layer.whole AND layer.at < %s", month_end)
+                raw_ranges.append((index, SQL("svl.create_date > %s AND svl.create_date < %s", as_of, month_end)))
+                value = SQL("CASE WHEN layer.whole THEN layer.value ELSE -layer.value END")
+                first = whole
+                month_bounds.append(month_end)
+            else:
+                whole = SQL("layer.whole AND layer.at < %s", month_start)
+                raw_ranges.append((index, SQL("svl.create_date >= %s AND svl.create_date <= %s", month_start, as_of)))
+                value = SQL("layer.value")
+                first = SQL("%s OR layer.instant = %s", whole, index)
+                month_bounds.append(month_start)
+            condition = SQL("%s OR layer.instant = %s", whole, index)
             columns.append(
                 SQL(
-                    "SUM(layer.value) FILTER (WHERE %(condition)s) AS %(value)s, "
-                    "MIN(layer.first_id) FILTER (WHERE %(condition)s) AS %(first)s",
+                    "SUM(%(value)s) FILTER (WHERE %(condition)s) AS %(value_column)s, "
+                    "MIN(layer.first_id) FILTER (WHERE %(first)s) AS %(first_column)s",
+                    value=value,
                     condition=condition,
-                    value=SQL.identifier(f"value_{index}"),
-                    first=SQL.identifier(f"first_{index}"),
+                    first=first,
+                    value_column=SQL.identifier(f"value_{index}"),
+                    first_column=SQL.identifier(f"first_{index}"),
                 )
             )
+        row_company = SQL("AND month.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
+        layer_company = SQL("AND svl.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL()
         if len(past) == len(instants):
-            # only past instants: the months from the latest one's on are not needed
-            row_company = SQL("AND month.month < GREATEST(%s) %s", SQL(", ").join(starts.values()), row_company)
-        layers = SQL()
-        if past:
-            layers = SQL(
+            # only past instants: the months from the latest one needs on are not needed
+            row_company = SQL("AND month.month < %s %s", max(month_bounds), row_company)
+        # each past instant's layers read one by one (an instant's range each, by the date index)
+        layers = SQL().join(
+            SQL(
                 """
                  UNION ALL
-                SELECT svl.company_id, svl.product_id, svl.lot_id, svl.id, svl.value, svl.create_date, FALSE
+                SELECT svl.company_id, svl.product_id, svl.lot_id, svl.id, svl.value, svl.create_date, FALSE, %s
                   FROM stock_valuation_layer svl
-                 WHERE svl.create_date >= LEAST(%(starts)s) AND svl.create_date <= %(latest)s %(layer_company)s
+                 WHERE %s %s
                 """,
-                starts=SQL(", ").join(starts.values()),
-                latest=max(past),
-                layer_company=layer_company,
+                index,
+                condition,
+                layer_company,
             )
+            for index, condition in raw_ranges
+        )
         return SQL(
             """
             SELECT layer.company_id, layer.product_id, layer.lot_id, %(columns)s
               FROM (
                     SELECT month.company_id, month.product_id, month.lot_id, month.first_layer_id AS first_id,
-                           month.value, month.month::timestamp AS at, TRUE AS whole
+                           month.value, month.month::timestamp AS at, TRUE AS whole, NULL::integer AS instant
                       FROM stock_lot_valuation_month month
                      WHERE TRUE %(row_company)s
                     %(layers)s

@@ -159,7 +159,9 @@ class StockLotValuationSnapshotLine(models.Model):
                 SQL(
                     # joined to the ids (a hash join), not filtered by "id = ANY(ids)"
                     "SELECT line.id, %s FROM unnest(%s::bigint[]) AS wanted(id) JOIN %s line ON line.id = wanted.id",
-                    SQL(", ").join(SQL.identifier("line", name) for name in fnames) if fnames else SQL("line.id"),
+                    SQL(", ").join(self._sql_fast_read_column("line", name) for name in fnames)
+                    if fnames
+                    else SQL("line.id"),
                     list(self._ids),
                     SQL.identifier(self._table),
                 )

@@ -278,6 +278,8 @@ class StockLotValuationRollforward(models.Model):
                     company_ids=sorted(set(computed["opening"] + computed["closing"]))
                     if closes["opening"] or closes["closing"]
                     else None,
+                    # the rows are kept by their values (keys without any are left out at the end)
+                    nearest_month_end=True,
                 ),
                 # keys with a layer up to the latest computed end
                 first=SQL.identifier(f"first_{len(layer_instants) - 1}"),
@@ -301,7 +303,7 @@ class StockLotValuationRollforward(models.Model):
             kept_rows = SQL(
                 """
                  UNION ALL
-                SELECT line.company_id, line.product_id, line.lot_id, %(kept_sums)s, NULL, 0, 0
+                SELECT line.company_id, line.product_id, line.lot_id, %(kept_sums)s
                   FROM stock_lot_valuation_snapshot_line line
                  WHERE line.snapshot_id = ANY(%(closes)s)
                  GROUP BY line.company_id, line.product_id, line.lot_id
@@ -313,8 +315,8 @@ class StockLotValuationRollforward(models.Model):
         lot_valuated = SQL("COALESCE(tmpl.lot_valuated, FALSE)")
         flow_sums = SQL(", ").join(
             SQL(
-                "SUM(part.quantity) FILTER (WHERE part.flow = %(flow)s) AS %(qty)s, "
-                "SUM(part.value) FILTER (WHERE part.flow = %(flow)s) AS %(value)s",
+                "SUM(moved.quantity) FILTER (WHERE moved.flow = %(flow)s) AS %(qty)s, "
+                "SUM(moved.value) FILTER (WHERE moved.flow = %(flow)s) AS %(value)s",
                 flow=flow,
                 qty=SQL.identifier(f"{flow}_qty"),
                 value=SQL.identifier(f"{flow}_value"),
@@ -393,14 +395,27 @@ class StockLotValuationRollforward(models.Model):
         return SQL(
             """
             WITH valued_location AS (%(valued_location)s),
-            line_side AS (
-                -- every line side after the opening that entered or left a company's valued stock (the
-                -- movements' quantities): the stock at each end computed
-                SELECT movement.product_id, movement.lot_id, movement.company_id, movement.quantity,
-                       %(until_closing)s AS in_period
+            storable AS (
+                -- the products with stock, and whether each is valued by lot (lot_valuated is NULL on
+                -- tracked products that never set it: valued by product)
+                SELECT product.id, COALESCE(tmpl.lot_valuated, FALSE) AS by_lot
+                  FROM product_product product
+                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                 WHERE tmpl.is_storable
+            ),
+            moved AS (
+                -- the movements after the opening (stock.lot.valuation.movement, by its date index) summed
+                -- by lot and flow, read once: the period's flows (a layer's value by its own lot for
+                -- products valued by lot, shared among its move's lots otherwise), and what moved after
+                -- each end for the stock at the ends computed
+                SELECT movement.company_id, movement.product_id, movement.lot_id, movement.flow,
+                       %(until_closing)s AS in_period, SUM(movement.quantity) AS quantity,
+                       SUM(movement.value) AS value
                   FROM stock_lot_valuation_movement movement
-                 WHERE movement.kind = 'quantity' AND movement.date > %(opening)s
-                   AND (%(opening_movement)s OR (%(closing_movement)s AND NOT %(until_closing)s))
+                  JOIN storable ON storable.id = movement.product_id
+                 WHERE movement.date > %(opening)s
+                   AND (movement.kind = 'quantity' OR (movement.kind = 'layer') = storable.by_lot)
+                 GROUP BY 1, 2, 3, 4, 5  -- in_period by its position: a constant TRUE when the period ends now
             ),
             stock_qty AS (
                 -- per company, product and lot: the quants, minus the lines after each instant
@@ -415,42 +430,43 @@ class StockLotValuationRollforward(models.Model):
                          WHERE (quant.owner_id IS NULL OR quant.owner_id = loc.company_partner_id)
                            AND (%(opening_location)s OR %(closing_location)s)
                          UNION ALL
-                        SELECT line_side.company_id, line_side.product_id, line_side.lot_id,
-                               CASE WHEN %(opening_line)s THEN -line_side.quantity ELSE 0 END,
-                               CASE WHEN line_side.in_period OR NOT %(closing_line)s THEN 0
-                                    ELSE -line_side.quantity END
-                          FROM line_side
-                         WHERE %(opening_line)s OR (%(closing_line)s AND NOT line_side.in_period)
+                        SELECT moved.company_id, moved.product_id, moved.lot_id,
+                               CASE WHEN %(opening_line)s THEN -moved.quantity ELSE 0 END,
+                               CASE WHEN moved.in_period OR NOT %(closing_line)s THEN 0 ELSE -moved.quantity END
+                          FROM moved
+                         WHERE moved.quantity <> 0
+                           AND (%(opening_line)s OR (%(closing_line)s AND NOT moved.in_period))
                        ) part
                  GROUP BY part.company_id, part.product_id, part.lot_id
             ),
             layer AS (
                 -- the layers' value at both instants, summed by lot first (whole months kept summed)
-                SELECT by_lot.company_id, by_lot.product_id,
-                       CASE WHEN %(lot_valuated)s THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
+                SELECT by_lot.company_id, by_lot.product_id, storable.by_lot,
+                       CASE WHEN storable.by_lot THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END AS lot_key,
                        SUM(by_lot.opening_value) AS opening_value, SUM(by_lot.closing_value) AS closing_value
                   FROM (%(layer_by_lot)s) by_lot
-                  JOIN product_product product ON product.id = by_lot.product_id
-                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 WHERE tmpl.is_storable
-                 GROUP BY by_lot.company_id, by_lot.product_id,
-                          CASE WHEN %(lot_valuated)s THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+                  JOIN storable ON storable.id = by_lot.product_id
+                 GROUP BY by_lot.company_id, by_lot.product_id, storable.by_lot,
+                          CASE WHEN storable.by_lot THEN COALESCE(by_lot.lot_id, 0) ELSE 0 END
+            ),
+            stock AS (
+                SELECT stock_qty.*, storable.by_lot
+                  FROM stock_qty
+                  JOIN storable ON storable.id = stock_qty.product_id
             ),
             combined AS (
-                -- stock rows and layer totals side by side, spread by window functions (as the valuation
-                -- report does per location, here per lot)
-                SELECT stock_qty.company_id, stock_qty.product_id, stock_qty.lot_id,
-                       CASE WHEN %(lot_valuated)s THEN COALESCE(stock_qty.lot_id, 0) ELSE 0 END AS lot_key,
-                       stock_qty.opening_qty, stock_qty.closing_qty,
+                -- products valued by product: stock rows and layer totals side by side, spread by window
+                -- functions (as the valuation report does per location, here per lot)
+                SELECT stock.company_id, stock.product_id, stock.lot_id, 0 AS lot_key,
+                       stock.opening_qty, stock.closing_qty,
                        0 AS opening_layer, 0 AS closing_layer, FALSE AS is_layer
-                  FROM stock_qty
-                  JOIN product_product product ON product.id = stock_qty.product_id
-                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 WHERE tmpl.is_storable
+                  FROM stock
+                 WHERE NOT stock.by_lot
                  UNION ALL
-                SELECT layer.company_id, layer.product_id, NULLIF(layer.lot_key, 0), layer.lot_key, 0, 0,
+                SELECT layer.company_id, layer.product_id, NULL, 0, 0, 0,
                        layer.opening_value, layer.closing_value, TRUE
                   FROM layer
+                 WHERE NOT layer.by_lot
             ),
             partitioned AS (
                 SELECT combined.*, currency.rounding, %(partition_columns)s
@@ -474,35 +490,52 @@ class StockLotValuationRollforward(models.Model):
                   FROM shared
                 WINDOW partition_key AS (PARTITION BY shared.company_id, shared.product_id, shared.lot_key)
             ),
-            movement AS (
-                -- the period's movements, classified per move (stock.lot.valuation.movement); a layer's value
-                -- by its own lot for products valued by lot, shared among its move's lots otherwise
-                SELECT movement.company_id, movement.product_id, movement.lot_id, movement.flow,
-                       movement.quantity, movement.value
-                  FROM stock_lot_valuation_movement movement
-                  JOIN product_product product ON product.id = movement.product_id
-                  JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                 WHERE movement.date > %(opening)s AND %(until_closing)s AND tmpl.is_storable
-                   AND (movement.kind = 'quantity' OR (movement.kind = 'layer') = %(lot_valuated)s)
-            ),
-            by_key AS (
+            ends AS (
+                -- per lot: the stock and value at each end
                 SELECT part.company_id, part.product_id, part.lot_id,
                        SUM(part.opening_qty) AS opening_qty, SUM(part.closing_qty) AS closing_qty,
-                       SUM(part.opening_value) AS opening_value, SUM(part.closing_value) AS closing_value,
-                       %(flow_sums)s
+                       SUM(part.opening_value) AS opening_value, SUM(part.closing_value) AS closing_value
                   FROM (
                         SELECT valued.company_id, valued.product_id, valued.lot_id, valued.opening_qty,
-                               valued.closing_qty, valued.opening_value, valued.closing_value,
-                               NULL AS flow, 0 AS quantity, 0 AS value
+                               valued.closing_qty, valued.opening_value, valued.closing_value
                           FROM valued
-                         %(kept_rows)s
                          UNION ALL
-                        SELECT movement.company_id, movement.product_id, movement.lot_id, 0, 0, 0, 0,
-                               movement.flow, SUM(movement.quantity), SUM(movement.value)
-                          FROM movement
-                         GROUP BY movement.company_id, movement.product_id, movement.lot_id, movement.flow
+                        -- products valued by lot: each lot's stock, and its own layers (nothing to spread)
+                        SELECT stock.company_id, stock.product_id, stock.lot_id, stock.opening_qty, stock.closing_qty,
+                               0, 0
+                          FROM stock
+                         WHERE stock.by_lot
+                         UNION ALL
+                        SELECT layer.company_id, layer.product_id, NULLIF(layer.lot_key, 0), 0, 0,
+                               ROUND(layer.opening_value / currency.rounding) * currency.rounding,
+                               ROUND(layer.closing_value / currency.rounding) * currency.rounding
+                          FROM layer
+                          JOIN res_company company ON company.id = layer.company_id
+                          JOIN res_currency currency ON currency.id = company.currency_id
+                         WHERE layer.by_lot
+                         %(kept_rows)s
                        ) part
                  GROUP BY part.company_id, part.product_id, part.lot_id
+            ),
+            flows AS (
+                -- per lot: the period's movements by flow
+                SELECT moved.company_id, moved.product_id, moved.lot_id, %(flow_sums)s
+                  FROM moved
+                 WHERE moved.in_period
+                 GROUP BY moved.company_id, moved.product_id, moved.lot_id
+            ),
+            by_key AS (
+                -- one row per lot with stock, value or movements (lot NULL: stock and value without lot)
+                SELECT COALESCE(ends.company_id, flows.company_id) AS company_id,
+                       COALESCE(ends.product_id, flows.product_id) AS product_id,
+                       COALESCE(ends.lot_id, flows.lot_id) AS lot_id,
+                       COALESCE(ends.opening_qty, 0) AS opening_qty, COALESCE(ends.closing_qty, 0) AS closing_qty,
+                       COALESCE(ends.opening_value, 0) AS opening_value,
+                       COALESCE(ends.closing_value, 0) AS closing_value, %(flow_names)s
+                  FROM ends
+                  FULL JOIN flows
+                    ON flows.company_id = ends.company_id AND flows.product_id = ends.product_id
+                   AND COALESCE(flows.lot_id, 0) = COALESCE(ends.lot_id, 0)
             )
             SELECT CASE WHEN by_key.lot_id IS NULL
                         THEN (((by_key.product_id::bigint << %(company_bits)s) + by_key.company_id) << 1) + 1
@@ -537,15 +570,18 @@ class StockLotValuationRollforward(models.Model):
             kept_rows=kept_rows,
             opening_location=computes("opening", SQL("loc.company_id")),
             closing_location=computes("closing", SQL("loc.company_id")),
-            opening_line=computes("opening", SQL("line_side.company_id")),
-            closing_line=computes("closing", SQL("line_side.company_id")),
-            opening_movement=computes("opening", SQL("movement.company_id")),
-            closing_movement=computes("closing", SQL("movement.company_id")),
+            opening_line=computes("opening", SQL("moved.company_id")),
+            closing_line=computes("closing", SQL("moved.company_id")),
             lot_valuated=lot_valuated,
             partition_columns=partition_columns,
             share_columns=share_columns,
             value_columns=value_columns,
             flow_sums=flow_sums,
+            flow_names=SQL(", ").join(
+                SQL("flows.%s", SQL.identifier(f"{flow}_{kind}"))
+                for flow, _label, _sign in FLOWS
+                for kind in ("qty", "value")
+            ),
             flow_columns=flow_columns,
             net_movement=net_movement,
             any_flow=SQL(" OR ").join(

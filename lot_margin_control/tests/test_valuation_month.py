@@ -133,15 +133,16 @@ class TestValuationMonth(TransactionCase):
         )
         return {row[:3]: (round(float(row[3]), 6), round(float(row[4]), 6)) for row in rows}
 
-    def _sums(self, instants):
-        """``_sql_layer_sums`` at ``instants`` and the oracle's: ``{key: (value, first id) per instant}``."""
+    def _sums(self, instants, **options):
+        """``_sql_layer_sums`` at ``instants`` (``options``: its keywords) and the oracle's: ``{key: (value,
+        first id) per instant}``."""
         self.env.flush_all()
         Month = self.env["stock.lot.valuation.month"]
         ours = {
             (row[0], row[1], row[2]): tuple(
                 (None if row[i] is None else round(float(row[i]), 6), row[i + 1]) for i in range(3, len(row), 2)
             )
-            for row in self.env.execute_query(Month._sql_layer_sums(instants, [self.company.id]))
+            for row in self.env.execute_query(Month._sql_layer_sums(instants, [self.company.id], **options))
         }
         columns = SQL(", ").join(
             SQL(
@@ -188,6 +189,30 @@ class TestValuationMonth(TransactionCase):
         # last month, which holds one more than mid-month
         plain = ours[(self.company.id, self.plain.id, None)]
         self.assertEqual([value for value, _first in plain], [None, 0.5, 4.5, 24.5])
+
+    def test_read_back_from_the_month_end(self):
+        """``nearest_month_end`` (the roll-forward's reads): an instant nearer the end of its month is its
+        whole months up to its own minus the layers of its month made after it; the same values, except
+        0 where no layer was made yet (a key whose layers came later in the month)."""
+        instants = self._instants()
+        ours, oracle = self._sums(instants, nearest_month_end=True)
+        self.assertEqual(ours.keys(), oracle.keys())
+        for key, figures in oracle.items():
+            with self.subTest(key=key):
+                self.assertEqual([value or 0.0 for value, _first in ours[key]], [value or 0.0 for value, _f in figures])
+                # a key with a layer by an instant has a first there
+                for (_value, first), (_oracle_value, oracle_first) in zip(ours[key], figures, strict=True):
+                    if oracle_first:
+                        self.assertTrue(first)
+        # the 20th of last month was read back from its end (forward: no layer yet, None)
+        plain = ours[(self.company.id, self.plain.id, None)]
+        self.assertEqual([value for value, _first in plain], [0.0, 0.5, 4.5, 24.5])
+        # the layers after an instant in its month are taken out: the same after correcting one of them
+        self.past[3].value += 1.5  # made after the 20th, in its month
+        ours, oracle = self._sums(instants, nearest_month_end=True)
+        for key, figures in oracle.items():
+            with self.subTest(key=key, corrected=True):
+                self.assertEqual([value or 0.0 for value, _first in ours[key]], [value or 0.0 for value, _f in figures])
 
     def test_corrections_and_deletions_follow(self):
         self.past[0].value = 6.25
