@@ -323,20 +323,32 @@ class StockLotValuationRollforward(models.Model):
             )
             for flow, _label, _sign in FLOWS
         )
+        # per lot with movements: each flow's quantity, and its value rounded to the currency (in units of
+        # its rounding: divided once per flow and lot that moved, not per row and use)
+        flow_rounded = SQL(", ").join(
+            SQL(
+                "sums.%(qty)s, ROUND(COALESCE(sums.%(value)s, 0) / currency.rounding) AS %(units)s",
+                qty=SQL.identifier(f"{flow}_qty"),
+                value=SQL.identifier(f"{flow}_value"),
+                units=SQL.identifier(f"{flow}_units"),
+            )
+            for flow, _label, _sign in FLOWS
+        )
+        flow_keys = [SQL.identifier(f"{flow}_{kind}") for flow, _label, _sign in FLOWS for kind in ("qty", "units")]
         flow_columns = SQL(", ").join(
             SQL(
                 "%(sign)s * COALESCE(by_key.%(qty)s, 0) AS %(qty)s, "
-                "%(sign)s * ROUND(COALESCE(by_key.%(value)s, 0) / currency.rounding) * currency.rounding AS %(value)s",
+                "%(sign)s * COALESCE(by_key.%(units)s, 0) * currency.rounding AS %(value)s",
                 sign=sign,
                 qty=SQL.identifier(f"{flow}_qty"),
+                units=SQL.identifier(f"{flow}_units"),
                 value=SQL.identifier(f"{flow}_value"),
             )
             for flow, _label, sign in FLOWS
         )
-        # the flows' raw sums are signed (in > 0, out < 0): their rounded sum is the net movement
+        # the flows' sums are signed (in > 0, out < 0): their rounded sum is the net movement
         net_movement = SQL(" + ").join(
-            SQL("ROUND(COALESCE(by_key.%s, 0) / currency.rounding)", SQL.identifier(f"{flow}_value"))
-            for flow, _label, _sign in FLOWS
+            SQL("COALESCE(by_key.%s, 0)", SQL.identifier(f"{flow}_units")) for flow, _label, _sign in FLOWS
         )
         # one window partition, no ordering: the rounding difference goes to the stock row holding the
         # most (the smallest lot id among equals), found with MAX and MIN ... FILTER instead of ranks
@@ -414,6 +426,8 @@ class StockLotValuationRollforward(models.Model):
                   FROM stock_lot_valuation_movement movement
                   JOIN storable ON storable.id = movement.product_id
                  WHERE movement.date > %(opening)s
+                   -- after the closing: only for the stock at an end computed (quants less what moved since)
+                   AND (%(until_closing)s OR %(opening_movement)s OR %(closing_movement)s)
                    AND (movement.kind = 'quantity' OR (movement.kind = 'layer') = storable.by_lot)
                  GROUP BY 1, 2, 3, 4, 5  -- in_period by its position: a constant TRUE when the period ends now
             ),
@@ -518,11 +532,17 @@ class StockLotValuationRollforward(models.Model):
                  GROUP BY part.company_id, part.product_id, part.lot_id
             ),
             flows AS (
-                -- per lot: the period's movements by flow
-                SELECT moved.company_id, moved.product_id, moved.lot_id, %(flow_sums)s
-                  FROM moved
-                 WHERE moved.in_period
-                 GROUP BY moved.company_id, moved.product_id, moved.lot_id
+                -- per lot: the period's movements by flow (values in units of the currency's rounding),
+                -- and whether any of them is not nothing
+                SELECT sums.company_id, sums.product_id, sums.lot_id, %(flow_rounded)s, %(any_flow)s AS any_flow
+                  FROM (
+                        SELECT moved.company_id, moved.product_id, moved.lot_id, %(flow_sums)s
+                          FROM moved
+                         WHERE moved.in_period
+                         GROUP BY moved.company_id, moved.product_id, moved.lot_id
+                       ) sums
+                  JOIN res_company company ON company.id = sums.company_id
+                  JOIN res_currency currency ON currency.id = company.currency_id
             ),
             by_key AS (
                 -- one row per lot with stock, value or movements (lot NULL: stock and value without lot)
@@ -561,7 +581,7 @@ class StockLotValuationRollforward(models.Model):
               JOIN res_currency currency ON currency.id = company.currency_id
              WHERE by_key.opening_qty <> 0 OR by_key.closing_qty <> 0
                 OR by_key.opening_value <> 0 OR by_key.closing_value <> 0
-                OR %(any_flow)s
+                OR by_key.any_flow
             """,
             valued_location=self.env["stock.lot.valuation.report"]._sql_valued_location(),
             opening=opening,
@@ -572,20 +592,19 @@ class StockLotValuationRollforward(models.Model):
             closing_location=computes("closing", SQL("loc.company_id")),
             opening_line=computes("opening", SQL("moved.company_id")),
             closing_line=computes("closing", SQL("moved.company_id")),
+            opening_movement=computes("opening", SQL("movement.company_id")),
+            closing_movement=computes("closing", SQL("movement.company_id")),
             lot_valuated=lot_valuated,
             partition_columns=partition_columns,
             share_columns=share_columns,
             value_columns=value_columns,
             flow_sums=flow_sums,
-            flow_names=SQL(", ").join(
-                SQL("flows.%s", SQL.identifier(f"{flow}_{kind}"))
-                for flow, _label, _sign in FLOWS
-                for kind in ("qty", "value")
-            ),
+            flow_names=SQL(", ").join([*(SQL("flows.%s", key) for key in flow_keys), SQL("flows.any_flow")]),
+            flow_rounded=flow_rounded,
             flow_columns=flow_columns,
             net_movement=net_movement,
             any_flow=SQL(" OR ").join(
-                SQL("COALESCE(by_key.%s, 0) <> 0", SQL.identifier(f"{flow}_{kind}"))
+                SQL("COALESCE(sums.%s, 0) <> 0", SQL.identifier(f"{flow}_{kind}"))
                 for flow, _label, _sign in FLOWS
                 for kind in ("qty", "value")
             ),
