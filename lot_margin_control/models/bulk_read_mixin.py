@@ -53,9 +53,10 @@ class StockLotBulkReadMixin(models.AbstractModel):
 
     - every ORM read of them first tunes the transaction for one large analytical query
       (``_tune_bulk_session``);
-    - ``search_read`` (RPC clients, reading a report whole) runs one query for the rows and one per
-      many2one column for the names, and formats the values without the ORM's loop over every
-      value of every record (nine tenths of the time of reading a 100,000-row report whole). The
+    - ``search_read`` (RPC clients, reading a report whole) runs one query for the rows, the names
+      of records named by a column (lots, locations) joined in it, and one per other many2one column
+      for the names, and formats the values without the ORM's loop over every value of every record
+      (nine tenths of the time of reading a 100,000-row report whole). The
       dicts are the ORM's, value for value (test_valuation_snapshot,
       ``test_fast_read_is_the_orm_read``); fields of other types go through the ORM's read.
     """
@@ -280,7 +281,7 @@ class StockLotBulkReadMixin(models.AbstractModel):
                 else:
                     # one (id, name) pair per record, shared by its rows
                     names = self._display_names(field, {row[index] for row in rows if row[index]})
-                    mapped.append((name, {record_id: (record_id, name) for record_id, name in names.items()}))
+                    mapped.append((name, {record_id: (record_id, display) for record_id, display in names.items()}))
             elif field.type not in ("float", "monetary", "integer"):
                 nullable.append((name, FAST_READ_TYPES[field.type]))
         result = []
