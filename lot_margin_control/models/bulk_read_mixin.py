@@ -269,7 +269,7 @@ class StockLotBulkReadMixin(models.AbstractModel):
         of named)``, numbers fetched by ``_sql_fast_read_column``), as the ORM formats them: NULL as
         the ORM's empty value of the type, many2ones as ``(id, display name)`` (or the id alone when
         ``load`` is not ``_classic_read``). Many2ones not in ``named`` get their names in one query per
-        column. One dict per row, made straight from the row: 100,000 rows of 26 columns in 0.3 s
+        column. One dict per row, made straight from the row: 100,000 roll-forward rows in about 0.3 s
         (column by column, then zipped: 0.75 s)."""
         keys = ["id", *fnames]
         joined, mapped, nullable = [], [], []
