@@ -1,4 +1,5 @@
 # pylint: disable=invalid-commit
+import gc
 import io
 from datetime import timedelta
 from unittest.mock import patch
@@ -85,6 +86,28 @@ class TestValuationSnapshot(ValuationCommon):
         # the lines are stored in the report's paper order: category, product, lot, location
         self.assertEqual(lines.ids, sorted(lines.ids))
         self.assertEqual(lines[0].product_categ_id, min(self.categories, key=lambda categ: categ.complete_name))
+
+    def test_fast_read_sets_the_collector_back(self):
+        """The fast read pauses Python's garbage collector while it makes its dicts and sets it back as
+        it was: on after a read, still off when a caller had turned it off, on after a read that failed
+        (a process left without its collector would never free cycles)."""
+        report = self.Report.with_user(self.accountant)
+        domain = [("product_id", "in", self.products.ids)]
+        self.assertTrue(gc.isenabled())
+        self.assertTrue(report.search_read(domain, ["value"]))
+        self.assertTrue(gc.isenabled())
+        gc.disable()
+        try:
+            report.search_read(domain, ["value"])
+            self.assertFalse(gc.isenabled())
+        finally:
+            gc.enable()
+        with (
+            patch.object(type(report), "_format_rows", side_effect=ValueError("formatting failed")),
+            self.assertRaises(ValueError),
+        ):
+            report.search_read(domain, ["value"])
+        self.assertTrue(gc.isenabled())
 
     def test_fast_read_is_the_orm_read(self):
         """Lines, the valuation and the roll-forward are read in bulk without the ORM's per-value loop
