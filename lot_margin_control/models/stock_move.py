@@ -19,13 +19,15 @@ class StockMove(models.Model):
 
     def _action_done(self, cancel_backorder=False):
         """The lines validated now count in the daily demand (stock.lot.demand.day) and in the moves'
-        movements (stock.lot.valuation.movement: their layers, made meanwhile, are synced again with
-        them)."""
+        movements (stock.lot.valuation.movement). A move valued now was synced as its layers were
+        made (stock_account makes them once the lines are done); the others are synced here."""
         done_moves = super()._action_done(cancel_backorder=cancel_backorder)
         self.env["stock.lot.demand.day"]._add_lines(
             done_moves.move_line_ids.filtered(lambda line: line.state == "done")
         )
-        self.env["stock.lot.valuation.movement"]._sync_moves(done_moves)
+        self.env["stock.lot.valuation.movement"]._sync_moves(
+            done_moves.filtered(lambda move: not move.sudo().stock_valuation_layer_ids)
+        )
         return done_moves
 
     def write(self, vals):
