@@ -18,11 +18,17 @@ read-only calls, in a seeded random mix:
 - ``xlsx``: the valuation spreadsheet of one category, made and downloaded.
 
 Recorded: p50/p95/max per call type, errors (target: none), Odoo's serialization-failure
-retries (its log), the statements the replica ran. Afterwards, checked by SQL: no quant reserved
-beyond its quantity, reservations equal to the open move lines, no blocked/quarantined/recalled
-lot reserved on a delivery, and Valuation by Lot's total equal to the sum of core's layers.
+retries (its log) and how many requests failed a first, second, ... fifth time (the fifth is an
+error), the statements the replica ran. Afterwards, checked by SQL: no quant reserved beyond its
+quantity, reservations equal to the open move lines, no blocked/quarantined/recalled lot
+reserved on a delivery, and Valuation by Lot's total equal to the sum of core's layers.
+
+``--ops`` runs a subset of the mix; ``--core --ops reserve`` runs the reservations against Odoo
+without the addon (a copy of ``$LMC_CORE_TEMPLATE``, default ``lmc_base``: the dependencies
+only) on the same released lots, with the same over-reservation checks.
 
     .venv/bin/python bench/bench_load.py [--scale full|small] [--users 8] [--duration 120] [--workers 4]
+        [--ops reserve,...] [--core] [--no-replica]
 """
 
 import os
