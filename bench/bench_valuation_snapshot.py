@@ -28,7 +28,8 @@ run), then one more run of each side under tracemalloc for the peak memory:
   ``to_date``, how stock_account values a lot at a date: lots valued by lot only).
   ``rollforward_month_pivot``: ours the pivot by category of every value column
   (one ``read_group``); ``rollforward_month_page``: ours the list's first page
-  with its count (two executions of the query); core the same peer.
+  with its count (``web_search_read``: one execution of the query since session
+  11, the count a window of the page's statement; two before); core the same peer.
   ``rollforward_closed_month``: ours the same read of the last calendar month,
   whose two ends are month-end closes (kept by the daily cron, run first:
   ``stock.lot.valuation.snapshot._cron_keep_month_ends``), in the company's time

@@ -48,6 +48,11 @@ READONLY_METHODS = {
     ("stock.lot.valuation.report", "search_read"),
     ("stock.lot.valuation.rollforward", "search_read"),
     ("stock.lot.valuation.snapshot.line", "search_read"),
+    # and their list pages with the count from one statement (SQL views; the lines go to the ORM's)
+    ("stock.lot.bulk.read.mixin", "web_search_read"),
+    ("stock.lot.valuation.report", "web_search_read"),
+    ("stock.lot.valuation.rollforward", "web_search_read"),
+    ("stock.lot.valuation.snapshot.line", "web_search_read"),
 }
 
 

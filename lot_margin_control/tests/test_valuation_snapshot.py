@@ -7,8 +7,11 @@ from unittest.mock import patch
 import openpyxl
 
 from odoo import Command, fields, models
+from odoo.addons.web.models.models import Base as WebBase
 from odoo.exceptions import AccessError, UserError
+from odoo.sql_db import Cursor
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from ..models import stock_lot_valuation_snapshot_line as snapshot_line_module
 from ..models.stock_lot_valuation_snapshot_line import SNAPSHOT_COLUMNS
@@ -108,6 +111,70 @@ class TestValuationSnapshot(ValuationCommon):
         ):
             report.search_read(domain, ["value"])
         self.assertTrue(gc.isenabled())
+
+    def test_web_search_read_is_the_orms(self):
+        """The valuation's and the roll-forward's list pages (SQL views) come with their count from one
+        run of the view's statement (the ORM runs it twice: the page, then search_count), and are the
+        ORM's pages, value for value: full and partial pages, past the end, a count limit, another
+        order, no row, many2ones by id or with their names, a specification the fast read leaves to
+        the ORM."""
+        report = self.Report.with_user(self.accountant)
+        rollforward = self.env["stock.lot.valuation.rollforward"].with_user(self.accountant)
+        domain = [("product_id", "in", self.products.ids)]
+        for model in (report, rollforward):
+            numbers = [name for name in model._fields if name.endswith(("_qty", "_value", "quantity", "value"))]
+            spec = {"lot_id": {"fields": {"display_name": {}}}, "product_id": {"fields": {"display_name": {}}}}
+            spec |= {"company_id": {}, **{name: {} for name in numbers if model._fields[name].store}}
+            total = model.search_count(domain)
+            self.assertGreaterEqual(total, 3)
+            calls = {
+                "first page": dict(limit=2),
+                "second page": dict(offset=2, limit=2),
+                "whole": dict(limit=1000),
+                "past the end": dict(offset=1000, limit=2),
+                "count limit": dict(limit=1, count_limit=2),
+                "count limit reached": dict(offset=1, limit=1, count_limit=2),
+                "reverse order": dict(limit=2, order="id desc"),
+            }
+            for name, kwargs in calls.items():
+                with self.subTest(model=model._name, call=name):
+                    page = model.web_search_read(domain, spec, **kwargs)
+                    self.assertEqual(page, WebBase.web_search_read(model, domain, spec, **kwargs))
+            page = model.web_search_read(domain, spec, limit=2)
+            self.assertEqual(page["length"], total)
+            self.assertEqual(len(page["records"]), 2)
+            self.assertEqual(set(page["records"][0]["lot_id"]), {"id", "display_name"})
+            self.assertEqual(model.web_search_read([("id", "=", 0)], spec, limit=2), {"length": 0, "records": []})
+            forced = model.with_context(force_search_count=True)
+            self.assertEqual(
+                forced.web_search_read(domain, spec, limit=1000),
+                WebBase.web_search_read(forced, domain, spec, limit=1000),
+            )
+            # the product's own fields: the ORM's web_read
+            deep = {"product_id": {"fields": {"display_name": {}, "default_code": {}}}, "lot_id": {}}
+            self.assertEqual(
+                model.web_search_read(domain, deep, limit=2), WebBase.web_search_read(model, domain, deep, limit=2)
+            )
+            # one run of the view for the page and its count, where the ORM runs it twice
+            runs = self._view_runs(model, lambda model=model, spec=spec: model.web_search_read(domain, spec, limit=2))
+            orm_runs = self._view_runs(
+                model, lambda model=model, spec=spec: WebBase.web_search_read(model, domain, spec, limit=2)
+            )
+            self.assertEqual((runs, orm_runs), (1, 2))
+
+    def _view_runs(self, model, call):
+        """How many statements ``call`` runs on ``model``'s SQL view."""
+        statements = []
+        execute = Cursor.execute
+
+        def spy(cr, query, params=None, log_exceptions=True):
+            statements.append(query.code if isinstance(query, SQL) else str(query))
+            return execute(cr, query, params, log_exceptions)
+
+        self.env.invalidate_all()
+        with patch.object(Cursor, "execute", spy):
+            call()
+        return sum(f'AS "{model._table}"' in statement for statement in statements)
 
     def test_fast_read_is_the_orm_read(self):
         """Lines, the valuation and the roll-forward are read in bulk without the ORM's per-value loop
