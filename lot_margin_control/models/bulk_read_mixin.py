@@ -256,12 +256,19 @@ class StockLotBulkReadMixin(models.AbstractModel):
         records = self._format_rows([row[:-1] for row in rows], fnames, "_classic_read", named=named)
         for name, field_spec in specification.items():
             if self._fields[name].type == "many2one":
-                # web_read's many2one: its id, or {"id", "display_name"} when the name is asked for
-                with_name = "fields" in field_spec
+                # web_read's many2one: its id; {"id"} when its fields are asked for (the web client
+                # asks none of a field always invisible), with its display name when asked for
+                fields_spec = field_spec.get("fields")
                 for record in records:
                     value = record[name]
-                    if value:
-                        record[name] = {"id": value[0], "display_name": value[1]} if with_name else value[0]
+                    if not value:
+                        continue
+                    if fields_spec is None:
+                        record[name] = value[0]
+                    elif fields_spec:
+                        record[name] = {"id": value[0], "display_name": value[1]}
+                    else:
+                        record[name] = {"id": value[0]}
         # _format_web_search_read_results, with the count already known
         current_length = len(records) + offset
         count_limit_reached = count_limit and count_limit <= current_length
@@ -274,13 +281,16 @@ class StockLotBulkReadMixin(models.AbstractModel):
     @api.model
     def _is_web_fast_readable(self, specification):
         """Whether ``web_search_read``'s one statement can give ``specification``: stored fields of the
-        fast read's types, many2ones asked for their id or their display name only."""
+        fast read's types, many2ones asked for their id or their display name only (the web client's
+        specifications of a list of such fields: ``getFieldsSpec``)."""
         if not specification or not self._is_fast_readable([name for name in specification if name in self._fields]):
             return False
         for name, field_spec in specification.items():
             if name not in self._fields:
                 return False
-            allowed = ({}, {"fields": {"display_name": {}}}) if self._fields[name].type == "many2one" else ({},)
+            allowed = ({},)
+            if self._fields[name].type == "many2one":
+                allowed = ({}, {"fields": {}}, {"fields": {"display_name": {}}})
             if field_spec not in allowed:
                 return False
         return True
