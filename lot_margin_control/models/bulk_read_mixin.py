@@ -240,7 +240,8 @@ class StockLotBulkReadMixin(models.AbstractModel):
         lots, a run is seconds). The same result as the ORM's (``test_web_search_read_is_the_orms``);
         specifications the fast read does not cover (fields not stored, related records' own fields,
         a context) and unpaged reads go to the ORM."""
-        if not (self._table_query and limit and self._is_web_fast_readable(specification)):
+        # the class's attribute: the roll-forward's query is a property that reads the kept month ends
+        if not (type(self)._table_query and limit and self._is_web_fast_readable(specification)):
             return super().web_search_read(
                 domain, specification, offset=offset, limit=limit, order=order, count_limit=count_limit
             )
