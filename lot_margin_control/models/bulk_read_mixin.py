@@ -284,17 +284,13 @@ class StockLotBulkReadMixin(models.AbstractModel):
         """Whether ``web_search_read``'s one statement can give ``specification``: stored fields of the
         fast read's types, many2ones asked for their id or their display name only (the web client's
         specifications of a list of such fields: ``getFieldsSpec``)."""
-        if not specification or not self._is_fast_readable([name for name in specification if name in self._fields]):
+        if not specification or not all(name in self._fields for name in specification):
             return False
-        for name, field_spec in specification.items():
-            if name not in self._fields:
-                return False
-            allowed = ({},)
-            if self._fields[name].type == "many2one":
-                allowed = ({}, {"fields": {}}, {"fields": {"display_name": {}}})
-            if field_spec not in allowed:
-                return False
-        return True
+        many2one_specs = ({}, {"fields": {}}, {"fields": {"display_name": {}}})
+        return self._is_fast_readable(list(specification)) and all(
+            field_spec in (many2one_specs if self._fields[name].type == "many2one" else ({},))
+            for name, field_spec in specification.items()
+        )
 
     @api.model
     def _fast_read_query(self, domain, fnames, offset, limit, order, load):
